@@ -1,0 +1,21 @@
+"""nbgrader configuration for the batchnorm course.
+
+Run nbgrader from this folder. Paths are computed from this file so that nbgrader
+never creates a stray gradebook elsewhere.
+"""
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+ROOT = Path(__file__).resolve().parent
+STUDENT_MODULES = ["preprocessing.py", "initializers.py", "batchnorm.py"]
+
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
+c.CourseDirectory.source_directory = "assignment"
+c.CourseDirectory.release_directory = "release"
+# Autograde copies the instructor's non-notebook files over the submission; the
+# student's modules are their work and must be graded as submitted.
+c.Autograde.exclude_overwriting = {"batchnorm": STUDENT_MODULES}
+# A grade cell a student deleted is put back and graded, never silently scored 0.
+c.OverwriteCells.add_missing_cells = True
