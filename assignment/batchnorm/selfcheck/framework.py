@@ -1,0 +1,87 @@
+"""Checks, suites and outcomes: the vocabulary shared by the public self-check and
+the hidden grader.
+
+A check is a function ``check(student, ref)`` that calls the student's code through
+``student`` and the expected answers through ``ref``, and raises ``CheckFailed``
+with a sentence for the student when something is wrong. It never sees how the
+student's code is run (in this process, or in a sandboxed child).
+"""
+from dataclasses import dataclass, field
+
+# Which module holds each student function: the exercise's interface.
+FUNCTIONS = {
+    "zero_centered": "preprocessing",
+    "normalized": "preprocessing",
+    "data_preprocess": "preprocessing",
+    "zeros_init": "initializers",
+    "random_init": "initializers",
+    "xavier_init": "initializers",
+    "he_init": "initializers",
+    "batchnorm_forward": "batchnorm",
+    "batchnorm_backward": "batchnorm",
+    "batchnorm_backward_alt": "batchnorm",
+}
+# Check groups in the order a student meets them; one nbgrader grade cell each.
+GROUPS = ("preprocessing", "initializers", "batchnorm_forward", "batchnorm_backward",
+          "batchnorm_backward_alt")
+
+
+class CheckFailed(AssertionError):
+    """The student's result is wrong; the message says what was tried, what was
+    expected and what came back."""
+
+
+class StudentError(Exception):
+    """The student's code could not produce a result: it raised, crashed, hung,
+    or the function or module is missing. The message is meant for the student."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    group: str
+    points: float
+    tags: tuple
+    func: object
+    visibility: str = "visible"
+
+
+@dataclass
+class Outcome:
+    check: Check
+    score: float
+    output: str
+
+    @property
+    def passed(self):
+        return self.score == self.check.points
+
+
+@dataclass
+class Suite:
+    """An ordered collection of checks, built with the ``check`` decorator."""
+    visibility: str = "visible"
+    checks: list = field(default_factory=list)
+
+    def check(self, name, *, group, points, tags):
+        unknown = set(tags) - set(FUNCTIONS)
+        if group not in GROUPS or unknown:
+            raise ValueError(f"check {name!r}: unknown group {group!r} or tags {sorted(unknown)}")
+
+        def register(func):
+            self.checks.append(Check(name, group, points, tuple(tags), func, self.visibility))
+            return func
+        return register
+
+
+def run_check(check, student, ref):
+    """Run one check; a wrong result or a failing student function costs its points."""
+    try:
+        check.func(student, ref.for_check(check.name))
+    except (CheckFailed, StudentError) as err:
+        return Outcome(check, 0.0, str(err))
+    return Outcome(check, float(check.points), "Passed.")
+
+
+def run_checks(checks, student, ref):
+    return [run_check(check, student, ref) for check in checks]

@@ -1,0 +1,158 @@
+"""Hidden checks of batchnorm_forward."""
+import numpy as np
+
+from autograder.public.compare import assert_close, assert_true
+from autograder.public.framework import CheckFailed, StudentError, Suite
+from autograder.public.inputs import FORWARD, batch, forward, rng, stored_array
+
+suite = Suite()
+
+
+def _out(result, args):
+    return result[0]
+
+
+def _running(key):
+    return lambda result, args: args[3][key]
+
+
+def _assert_step(student, ref, x, gamma, beta, bn_param, tried):
+    """Compare out and both running statistics of one forward call."""
+    out, _, after = forward(student, x, gamma, beta, dict(bn_param))
+    assert_close(out, ref.expect("batchnorm_forward", x, gamma, beta, dict(bn_param), pick=_out),
+                 what="out of batchnorm_forward", tried=tried)
+    for key in ("running_mean", "running_var"):
+        assert_close(stored_array(after, key, x.shape[1]),
+                     ref.expect("batchnorm_forward", x, gamma, beta, dict(bn_param), pick=_running(key)),
+                     what=f"bn_param[{key!r}] after the call", tried=tried)
+    return after
+
+
+@suite.check("batchnorm_forward: test mode uses the running averages of several train steps",
+             group="batchnorm_forward", points=2, tags=FORWARD)
+def forward_test_after_training(student, ref):
+    bn_param = {"mode": "train"}
+    D = 4
+    for step in range(5):
+        x, gamma, beta = batch(200 + step, 16, D, mean=2.0)
+        _, _, bn_param = forward(student, x, gamma, beta, bn_param, keep_cache=False)
+    running = {k: stored_array(bn_param, k, D) for k in ("running_mean", "running_var")}
+    x, gamma, beta = batch(210, 7, D, mean=2.0)
+    _assert_step(student, ref, x, gamma, beta, {"mode": "test", **running},
+                 "in test mode with the running statistics your code stored after 5 train steps")
+
+
+@suite.check("batchnorm_forward: running averages over several train steps", group="batchnorm_forward",
+             points=2, tags=FORWARD)
+def forward_running_several(student, ref):
+    D = 3
+    bn_param = {"mode": "train", "running_mean": rng(220).normal(size=D),
+                "running_var": rng(221).uniform(0.5, 2, D)}
+    expected = dict(bn_param)
+    for step in range(4):
+        x, gamma, beta = batch(222 + step, 10, D, mean=-1.0, scale=2.0)
+        _, _, bn_param = forward(student, x, gamma, beta, bn_param, keep_cache=False)
+        for key in ("running_mean", "running_var"):
+            want = ref.expect("batchnorm_forward", x, gamma, beta, dict(expected), pick=_running(key))
+            assert_close(stored_array(bn_param, key, D), want, what=f"bn_param[{key!r}]",
+                         tried=f"after train step {step + 1} of 4, starting from given running statistics")
+            expected[key] = want.value
+
+
+@suite.check("batchnorm_forward: eps and momentum default to 1e-5 and 0.9", group="batchnorm_forward",
+             points=2, tags=FORWARD)
+def forward_defaults(student, ref):
+    x, gamma, beta = batch(230, 9, 4, scale=3e-3)  # variances near eps: its value matters
+    _assert_step(student, ref, x, gamma, beta,
+                 {"mode": "train", "running_mean": np.full(4, 0.5), "running_var": np.full(4, 2.0)},
+                 "in train mode without eps and momentum in bn_param, features of variance near 1e-5")
+
+
+@suite.check("batchnorm_forward: given eps and momentum are honoured", group="batchnorm_forward",
+             points=2, tags=FORWARD)
+def forward_given_parameters(student, ref):
+    x, gamma, beta = batch(231, 9, 4, scale=0.1)
+    _assert_step(student, ref, x, gamma, beta,
+                 {"mode": "train", "eps": 0.05, "momentum": 0.3, "running_mean": np.full(4, -1.0),
+                  "running_var": np.full(4, 3.0)}, "in train mode with eps=0.05 and momentum=0.3")
+    _assert_step(student, ref, x, gamma, beta,
+                 {"mode": "test", "eps": 0.05, "running_mean": np.full(4, 0.2), "running_var": np.full(4, 0.4)},
+                 "in test mode with eps=0.05")
+
+
+@suite.check("batchnorm_forward: an unknown mode raises ValueError", group="batchnorm_forward", points=1,
+             tags=FORWARD)
+def forward_bad_mode(student, ref):
+    x, gamma, beta = batch(240, 4, 3)
+    try:
+        student.call("batchnorm_forward", x, gamma, beta, {"mode": "evaluate"}, keep=[1])
+    except StudentError as err:
+        if "raised ValueError" in str(err):
+            return
+        raise CheckFailed(f"batchnorm_forward with mode 'evaluate' should raise ValueError; instead: {err}") \
+            from None
+    raise CheckFailed("batchnorm_forward with mode 'evaluate' returned normally; an unknown mode should "
+                      "raise ValueError.")
+
+
+@suite.check("batchnorm_forward: arguments are not modified in place", group="batchnorm_forward",
+             points=2, tags=FORWARD)
+def forward_leaves_arguments(student, ref):
+    x, gamma, beta = batch(250, 6, 3)
+    for mode in ("train", "test"):
+        bn_param = {"mode": mode, "running_mean": np.full(3, 0.1), "running_var": np.full(3, 1.5)}
+        args = student.call("batchnorm_forward", x, gamma, beta, bn_param, keep=[1]).args
+        for name, before, after in zip(("x", "gamma", "beta"), (x, gamma, beta), args):
+            assert_true(isinstance(after, np.ndarray) and np.array_equal(before, after),
+                        f"batchnorm_forward in {mode} mode modified {name} in place; compute new arrays "
+                        "instead (x - mu, not x -= mu).")
+
+
+@suite.check("batchnorm_forward: a constant feature (variance 0)", group="batchnorm_forward", points=1,
+             tags=FORWARD)
+def forward_constant_feature(student, ref):
+    x, gamma, beta = batch(260, 8, 4)
+    x[:, 1] = 2.5
+    _assert_step(student, ref, x, gamma, beta, {"mode": "train"},
+                 "in train mode for x of shape (8, 4) whose second feature is constant")
+
+
+@suite.check("batchnorm_forward: features of tiny variance (eps matters)", group="batchnorm_forward",
+             points=1, tags=FORWARD)
+def forward_tiny_variance(student, ref):
+    x, gamma, beta = batch(270, 12, 3, scale=1e-4)
+    _assert_step(student, ref, x, gamma, beta, {"mode": "train"},
+                 "in train mode for features with standard deviation around 1e-4 (variance below eps)")
+
+
+@suite.check("batchnorm_forward: a batch of one example (N = 1)", group="batchnorm_forward", points=1,
+             tags=FORWARD)
+def forward_single_example(student, ref):
+    x, gamma, beta = batch(280, 1, 5)
+    _assert_step(student, ref, x, gamma, beta, {"mode": "train"}, "in train mode for x of shape (1, 5)")
+
+
+@suite.check("batchnorm_forward: large offsets (features around 1e4)", group="batchnorm_forward", points=1,
+             tags=FORWARD)
+def forward_large_offsets(student, ref):
+    x, gamma, beta = batch(290, 32, 4)
+    x = x + 1e4
+    _assert_step(student, ref, x, gamma, beta, {"mode": "train"},
+                 "in train mode for x of shape (32, 4) with features around 1e4")
+
+
+@suite.check("batchnorm_forward: test mode keeps the running averages and stores them",
+             group="batchnorm_forward", points=1, tags=FORWARD)
+def forward_test_keeps_running(student, ref):
+    x, gamma, beta = batch(300, 5, 3)
+    running_mean, running_var = np.array([0.5, -1.0, 2.0]), np.array([1.0, 4.0, 0.25])
+    _, _, after = forward(student, x, gamma, beta,
+                          {"mode": "test", "running_mean": running_mean, "running_var": running_var},
+                          keep_cache=False)
+    assert_close(stored_array(after, "running_mean", 3), running_mean, what="bn_param['running_mean']",
+                 tried="after a test-mode call (it must not change)")
+    assert_close(stored_array(after, "running_var", 3), running_var, what="bn_param['running_var']",
+                 tried="after a test-mode call (it must not change)")
+    _, _, fresh = forward(student, x, gamma, beta, {"mode": "test"}, keep_cache=False)
+    assert_close(stored_array(fresh, "running_mean", 3), np.zeros(3), what="bn_param['running_mean']",
+                 tried="after a test-mode call on a bn_param without running statistics (default zeros)")

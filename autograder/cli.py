@@ -1,0 +1,66 @@
+"""python -m autograder: the grader's command line (SPEC §3)."""
+import argparse
+import sys
+from pathlib import Path
+
+from .classroom import grade_class
+from .reports.files import write_atomic
+from .reports.results import results_json
+from .reports.tables import class_table, feedback_markdown
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m autograder",
+                                     description="Grade batchnorm submissions with the hidden checks.")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    grade = verbs.add_parser("grade", help="grade one or more submission folders")
+    grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+                       help="a folder laid out like release/batchnorm")
+    where = grade.add_mutually_exclusive_group()
+    where.add_argument("--json", type=Path, metavar="FILE", help="write the result file (one submission)")
+    where.add_argument("--out", type=Path, metavar="DIR",
+                       help="write NAME.json and NAME.md per submission, grades.csv and summary.json")
+    grade.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once")
+    grade.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                       help="time limit of every call of a student function (default 5)")
+    grade.add_argument("--hidden-visibility", choices=VISIBILITIES,
+                       help="Gradescope visibility of the hidden checks (default: visible)")
+    verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference")
+    demo = verbs.add_parser("demo", help="build the demo class and grade it")
+    demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
+    demo.add_argument("--jobs", type=int, default=2, metavar="N")
+    return parser
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.verb == "record":
+        from .record import record
+        print(f"wrote {record()}")
+        return 0
+    if args.verb == "demo":
+        from .demo import build_demo_class
+        folders = build_demo_class()
+        results = grade_class(folders, out=args.out, jobs=args.jobs)
+        print(class_table(results))
+        print(f"\nResults, feedback and grades.csv are in {args.out}/")
+        return 0
+    if args.json and len(args.submissions) != 1:
+        parser.error("--json takes exactly one submission; use --out DIR for several")
+    if args.jobs < 1 or args.timeout <= 0:
+        parser.error("--jobs must be at least 1 and --timeout positive")
+    results = grade_class(args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout,
+                          hidden_visibility=args.hidden_visibility)
+    if args.json:
+        write_atomic(args.json, results_json(results[0], args.hidden_visibility))
+    if len(results) == 1 and not args.out:
+        print(feedback_markdown(results[0]))
+    print(class_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Expected answers from the reference solution, and the answers known mistakes give.
+
+The reference is the instructor master in ``assignment/batchnorm`` (its solution
+markers are comments, so it runs as it is). It is trusted code and runs in the
+grading process; student code never does.
+"""
+import copy
+import importlib.util
+import json
+import warnings
+
+import numpy as np
+
+from . import MASTER, public
+from .misconceptions import CATALOGUE, apply
+
+Expected = public.compare.Expected
+Seed = public.runner.Seed
+FUNCTIONS = public.framework.FUNCTIONS
+
+
+def _module_from_source(name, source, path):
+    spec = importlib.util.spec_from_loader(name, loader=None, origin=str(path))
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(source, str(path), "exec"), module.__dict__)
+    return module
+
+
+def _realize(value):
+    """Arguments as the student's code receives them (a Seed becomes a Generator)."""
+    if isinstance(value, Seed):
+        return np.random.default_rng(value.seed)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_realize(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _realize(v) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+class LiveReference:
+    """Runs the reference and every catalogued mistake of the same function."""
+
+    def __init__(self, master=MASTER, catalogue=CATALOGUE):
+        sources = {m: (master / f"{m}.py").read_text() for m in set(FUNCTIONS.values())}
+        self.modules = {m: _module_from_source(f"_reference_{m}", s, master / f"{m}.py")
+                        for m, s in sources.items()}
+        self.mistakes = [(mistake, _module_from_source(f"_mistake_{mistake.id}",
+                                                       apply(mistake, sources[mistake.module]),
+                                                       master / f"{mistake.module}.py"))
+                         for mistake in catalogue]
+
+    def for_check(self, name):
+        return self
+
+    def expect(self, function, *args, pick=None):
+        def run(module):
+            realized = _realize(args)
+            result = getattr(module, function)(*realized)
+            return np.asarray(pick(result, realized) if pick else result)
+        return self._compare_with_mistakes(FUNCTIONS[function], run)
+
+    def expect_backward(self, function, x, gamma, beta, dout, pick):
+        """``pick`` of ``function(dout, cache)`` after a train-mode forward on x."""
+        def run(module):
+            _, cache = module.batchnorm_forward(x.copy(), gamma.copy(), beta.copy(), {"mode": "train"})
+            return np.asarray(pick(getattr(module, function)(dout.copy(), cache)))
+        return self._compare_with_mistakes("batchnorm", run)
+
+    def _compare_with_mistakes(self, module_name, run):
+        value = run(self.modules[module_name])
+        alternates = []
+        for mistake, module in self.mistakes:
+            if mistake.module != module_name:
+                continue
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    wrong = run(module)
+            except Exception:  # a mistake that cannot even run on these inputs matches nothing
+                continue
+            if wrong.shape != value.shape or not np.allclose(wrong, value, rtol=1e-6, atol=1e-8):
+                alternates.append((mistake.sentence, wrong))
+        return Expected(value, alternates)
+
+
+class RecordingReference:
+    """A LiveReference that records every answer, to store the public checks' answers."""
+
+    def __init__(self, live):
+        self.live, self.answers = live, {}
+
+    def for_check(self, name):
+        recorded = self.answers.setdefault(name, [])
+        live = self.live
+
+        class _Recorder:
+            def expect(self, function, *args, pick=None):
+                expected = live.expect(function, *args, pick=pick)
+                recorded.append({"value": public.stored.to_json(expected.value),
+                                 "alternates": [[s, public.stored.to_json(v)] for s, v in expected.alternates]})
+                return expected
+        return _Recorder()
+
+    def dumps(self):
+        return json.dumps(self.answers, indent=1, sort_keys=True) + "\n"

@@ -1,0 +1,210 @@
+"""The parent's side: start the child, send calls, enforce a time limit per call,
+drain the child's output, and turn every failure into a sentence for the student.
+"""
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..framework import StudentError
+from . import wire
+
+CHILD = Path(__file__).with_name("child.py")
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A value that stays in the child (e.g. a forward pass's cache)."""
+    id: int
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Sent as an argument, becomes ``np.random.default_rng(seed)`` in the child."""
+    seed: int
+
+
+@dataclass
+class Call:
+    """What a call brought back: the return value and the arguments as they were
+    after the call (so that checks can see updates and in-place modifications)."""
+    value: object
+    args: tuple
+    output: str = ""
+
+
+class Launcher:
+    """Starts the child as a plain process. A sandbox subclasses it to confine the
+    child; ``protections`` names what is in force."""
+    protections = ("time limit per call", "separate process")
+
+    def command(self, argv, submission):
+        return argv
+
+    def popen_options(self):
+        return {"start_new_session": True}
+
+    def stop(self, process):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.kill()
+
+    def explain_death(self, returncode):
+        """A sentence for a child that died without answering, or None."""
+        return None
+
+
+class _Drain(threading.Thread):
+    """Reads a pipe to its end, keeping at most ``limit`` bytes since the last reset."""
+
+    def __init__(self, pipe, limit):
+        super().__init__(daemon=True)
+        self.pipe, self.limit = pipe, limit
+        self.kept, self.dropped = bytearray(), 0
+        self.lock = threading.Lock()
+
+    def run(self):
+        for chunk in iter(lambda: self.pipe.read1(65536), b""):
+            with self.lock:
+                room = self.limit - len(self.kept)
+                self.kept += chunk[:max(room, 0)]
+                self.dropped += max(len(chunk) - max(room, 0), 0)
+
+    def take(self):
+        with self.lock:
+            text = self.kept.decode(errors="replace")
+            if self.dropped:
+                text += f"\n[... {self.dropped} more bytes of output dropped]"
+            self.kept, self.dropped = bytearray(), 0
+            return text
+
+
+class ChildRunner:
+    """Calls functions of the modules in ``submission`` inside a child process.
+
+    ``functions`` maps a function name to the module that defines it. Each call
+    must answer within ``timeout`` seconds; otherwise, or if the child dies, the
+    child is stopped and the next call starts a fresh one.
+    """
+
+    def __init__(self, submission, functions, *, timeout=5.0, launcher=None, output_limit=4096):
+        self.submission = Path(submission)
+        self.functions = functions
+        self.timeout = timeout
+        self.launcher = launcher or Launcher()
+        self.output_limit = output_limit
+        self._process = self._responses = None
+        self._drains = ()
+        self._last_returncode = None
+        self._hung = {}  # function -> sentence: a function that timed out is not called again
+
+    @property
+    def protections(self):
+        return tuple(self.launcher.protections)
+
+    def call(self, function, *args, keep=()):
+        if function in self._hung:
+            raise StudentError(self._hung[function])
+        process = self._process or self._start()
+        request = {"module": self.functions[function], "function": function, "args": list(args),
+                   "keep": list(keep)}
+        encoders = {Handle: lambda h: {"$": "handle", "id": h.id},
+                    Seed: lambda s: {"$": "seed", "seed": s.seed}}
+        for drain in self._drains:
+            drain.take()
+        try:
+            process.stdin.write(wire.encode(request, encoders))
+            process.stdin.flush()
+            reply = self._read_reply(function)
+        except (BrokenPipeError, wire.WireError, _Died) as err:
+            self.close()
+            sentence = self._death_sentence(function, err)
+            if isinstance(err, _Died) and err.args[0]:
+                self._hung[function] = sentence
+            raise StudentError(sentence) from None
+        output = "".join(drain.take() for drain in self._drains)
+        if not isinstance(reply, dict) or not reply.get("ok"):
+            message = reply.get("error") if isinstance(reply, dict) else None
+            raise StudentError(str(message or f"{function} failed") + _printed(output))
+        args_after = reply.get("args")
+        if not isinstance(args_after, list) or len(args_after) != len(args):
+            self.close()
+            raise StudentError(f"the process running {function} answered out of protocol")
+        return Call(reply.get("value"), tuple(args_after), output)
+
+    def _read_reply(self, function):
+        deadline = time.monotonic() + self.timeout
+        fd = self._responses.fileno()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Died(f"{function} did not return within {self.timeout:g} s; is there an endless "
+                            "loop, or a computation far slower than it needs to be?")
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                break
+        tree = wire.read_message(self._responses)
+        if tree is None:
+            raise _Died(None)
+        return wire.decode(tree, self._responses, {"handle": lambda t: Handle(int(t["id"]))})
+
+    def _death_sentence(self, function, err):
+        if isinstance(err, _Died) and err.args[0]:
+            return err.args[0]
+        if isinstance(err, wire.WireError):
+            return f"the process running {function} sent back a malformed answer ({err})"
+        returncode = self._last_returncode
+        reason = self.launcher.explain_death(returncode)
+        return reason.format(function=function) if reason else (
+            f"the process running {function} ended without answering (exit status {returncode}); "
+            "does your code call sys.exit or os._exit, or crash the interpreter?")
+
+    def _start(self):
+        read_fd, write_fd = os.pipe()
+        argv = [sys.executable, "-I", str(CHILD), str(self.submission), str(write_fd)]
+        self._process = subprocess.Popen(
+            self.launcher.command(argv, self.submission), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, pass_fds=(write_fd,), **self.launcher.popen_options())
+        os.close(write_fd)
+        self._responses = os.fdopen(read_fd, "rb")
+        self._drains = [_Drain(self._process.stdout, self.output_limit),
+                        _Drain(self._process.stderr, self.output_limit)]
+        for drain in self._drains:
+            drain.start()
+        return self._process
+
+    def close(self):
+        process, self._process = self._process, None
+        if process is None:
+            return
+        self.launcher.stop(process)
+        self._last_returncode = process.wait()
+        for stream in (process.stdin, self._responses):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        for drain in self._drains:
+            drain.join(timeout=1)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _Died(Exception):
+    pass
+
+
+def _printed(output):
+    output = output.strip()
+    return f"\nYour code printed:\n{output[-1500:]}" if output else ""
