@@ -19,14 +19,25 @@ $(STAMP): requirements.txt
 	echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/batchnorm-course.pth"
 	touch $@
 
+# The public self-check's stored answers are recorded from the reference first.
 release: venv
+	$(PY) -m autograder record
 	$(PY) -m builder release
 
 solutions: venv
+	$(PY) -m autograder record
 	$(PY) -m builder solutions
+
+# With no SUBMISSIONS, grade the demo class; results and feedback go to grades/.
+grade: venv
+ifeq ($(strip $(SUBMISSIONS)),)
+	$(PY) -m autograder demo --out grades/demo
+else
+	$(PY) -m autograder grade $(SUBMISSIONS) --out grades/latest --jobs 2
+endif
 
 test: venv
 	$(PY) -m pytest
 
 clean:
-	rm -rf .build gradebook.db
+	rm -rf .build gradebook.db grades

@@ -1,0 +1,182 @@
+"""The grader end to end: full marks, zero, each known mistake, robustness, the CLI."""
+import json
+import subprocess
+import sys
+import pytest
+from conftest import MASTER, RELEASE, ROOT
+
+from autograder import public
+from autograder.checks import ALL
+from autograder.classroom import grade_class
+from autograder.demo import build_demo_class
+from autograder.grade import grade_submission
+from autograder.misconceptions import CATALOGUE
+from autograder.reference import LiveReference
+from autograder.reports.results import results_dict
+
+MAX = sum(c.points for c in ALL)
+
+
+@pytest.fixture(scope="session")
+def demo_folders(tmp_path_factory):
+    return build_demo_class(tmp_path_factory.mktemp("demo-class"))
+
+
+@pytest.fixture(scope="session")
+def demo(demo_folders):
+    """The demo class, graded once: {name: Result}."""
+    return {r.name: r for r in grade_class(demo_folders, jobs=2, progress=False)}
+
+
+def by_group(result):
+    return public.report.group_scores(result.outcomes)
+
+
+def test_reference_solution_earns_full_marks(demo):
+    result = demo["reference-solution"]
+    assert [o.check.name for o in result.outcomes if not o.passed] == []
+    assert result.score == MAX == 65
+
+
+def test_untouched_release_earns_zero(demo):
+    result = demo["untouched-release"]
+    assert result.score == 0
+    assert all("still the stub (it raises NotImplementedError)" in o.output for o in result.outcomes)
+
+
+def test_correct_work_written_differently_earns_full_marks():
+    result = grade_submission(ROOT / "tests" / "submissions" / "alternative")
+    assert [(o.check.name, o.output) for o in result.outcomes if not o.passed] == []
+
+
+@pytest.mark.parametrize("mistake", CATALOGUE, ids=lambda m: m.id)
+def test_each_known_mistake_loses_points_only_where_it_should_and_is_named(demo, mistake):
+    failed = [o for o in demo[mistake.id].outcomes if not o.passed]
+    assert failed, f"{mistake.id} earned full marks"
+    for o in failed:
+        assert mistake.function in o.check.tags, f"{mistake.id} lost points on unrelated check {o.check.name!r}"
+    assert any(f"Likely misconception: {mistake.sentence}" in o.output for o in failed), \
+        f"no feedback of {mistake.id} names its misconception"
+
+
+def test_a_syntax_error_costs_only_its_module(demo):
+    result = demo["syntax-error"]
+    groups = by_group(result)
+    assert groups["preprocessing"][0] == 0
+    assert result.score == MAX - groups["preprocessing"][1]
+    failed = [o.output for o in result.outcomes if not o.passed]
+    assert all("preprocessing.py has a syntax error on line" in text for text in failed)
+
+
+def test_an_endless_loop_costs_only_the_function_that_hangs(demo):
+    result = demo["endless-loop"]
+    assert by_group(result)["batchnorm_backward_alt"][0] == 0
+    assert result.score == MAX - 10
+    assert any("did not return within" in o.output for o in result.outcomes)
+
+
+def test_a_missing_module_and_a_missing_function_are_explained(solution_copy):
+    (solution_copy / "initializers.py").unlink()
+    path = solution_copy / "preprocessing.py"
+    path.write_text(path.read_text().replace("def normalized(X):", "def normalised(X):"))
+    result = grade_submission(solution_copy)
+    texts = {o.check.name: o.output for o in result.outcomes if not o.passed}
+    assert all("the submission has no initializers.py" in t for n, t in texts.items() if n.startswith(
+        ("zeros_init", "xavier_init", "random", "he_init")))
+    assert "preprocessing.py defines no function named normalized" in texts[
+        "normalized: a batch with a constant feature"]
+    assert by_group(result)["batchnorm_forward"] == (20, 20)
+
+
+def test_a_missing_folder_gets_a_sentence_not_a_crash(tmp_path):
+    result = grade_submission(tmp_path / "nowhere")
+    assert result.score == 0 and "is not a folder" in result.notice
+
+
+def test_the_same_submission_gets_the_same_result_twice(demo, demo_folders):
+    for folder in demo_folders:
+        if folder.name in ("bn-unbiased-variance", "init-he-double-fan-in", "syntax-error"):
+            first, again = results_dict(demo[folder.name]), results_dict(grade_submission(folder))
+            first.pop("execution_time"), again.pop("execution_time")
+            assert first == again
+
+
+class RecordingStudent:
+    """Runs the reference in-process and records which student functions a check calls."""
+
+    def __init__(self, runner):
+        self.runner, self.called = runner, set()
+
+    def call(self, function, *args, keep=()):
+        self.called.add(function)
+        return self.runner.call(function, *args, keep=keep)
+
+
+def test_tags_name_every_function_a_check_exercises():
+    reference = LiveReference()
+    with public.runner.ChildRunner(MASTER, public.framework.FUNCTIONS) as runner:
+        for check in ALL:
+            student = RecordingStudent(runner)
+            assert public.framework.run_check(check, student, reference).passed, check.name
+            assert student.called <= set(check.tags), f"{check.name}: tags miss {student.called - set(check.tags)}"
+            if "data_preprocess" in student.called:
+                assert {"zero_centered", "normalized"} <= set(check.tags)
+            if student.called & {"batchnorm_backward", "batchnorm_backward_alt"}:
+                assert "batchnorm_forward" in check.tags
+
+
+def test_feedback_never_shows_the_reference_or_hidden_sources(demo):
+    reference_lines = {line.strip() for m in ("preprocessing", "initializers", "batchnorm")
+                       for line in (MASTER / f"{m}.py").read_text().splitlines()
+                       if len(line.strip()) > 25 and not line.strip().startswith(('"', "#", "``"))}
+    check_lines = {line.strip() for path in (ROOT / "autograder" / "checks").glob("*.py")
+                   for line in path.read_text().splitlines() if "=" in line and len(line.strip()) > 25}
+    for result in demo.values():
+        text = json.dumps(results_dict(result))
+        leaked = [line for line in reference_lines | check_lines if line in text]
+        assert leaked == [], f"{result.name}: feedback shows source lines {leaked[:3]}"
+
+
+def test_results_follow_the_gradescope_format(demo):
+    data = results_dict(demo["bn-eps-outside-sqrt"])
+    assert set(data) >= {"score", "execution_time", "tests"}
+    assert data["score"] == sum(t["score"] for t in data["tests"])
+    for test in data["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+        assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
+        assert test["tags"] and test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def test_cli_writes_a_json_result_and_exits_zero_whatever_the_score(tmp_path):
+    done = run_cli("grade", RELEASE, "--json", tmp_path / "r.json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["score"] == 0 and len(data["tests"]) == len(ALL)
+    assert "untouched" not in done.stdout and "0/65" in done.stdout.replace(" ", "")
+
+
+def test_cli_out_writes_a_file_per_submission_and_the_class_files(tmp_path, solution_copy):
+    done = run_cli("grade", solution_copy, RELEASE, ROOT / "tests" / "submissions" / "alternative",
+                   "--out", tmp_path / "out", "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    rows = (out / "grades.csv").read_text().splitlines()
+    assert rows[0].startswith("submission,preprocessing,initializers")
+    assert [r.split(",")[0] for r in rows[1:]] == ["submission", "batchnorm", "alternative"]
+    assert [r.split(",")[-2] for r in rows[1:]] == ["65", "0", "65"]
+    for name in ("submission", "batchnorm", "alternative"):
+        assert json.loads((out / f"{name}.json").read_text())["tests"]
+        assert (out / f"{name}.md").read_text().startswith(f"# Feedback for {name}")
+    assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("args", [["grade"], ["grade", "a", "b", "--json", "x.json"], ["grade", "a", "--jobs", "0"],
+                                  ["grade", "a", "--bogus"], ["frobnicate"]])
+def test_cli_bad_usage_exits_nonzero_with_a_message(args):
+    done = run_cli(*args)
+    assert done.returncode == 2 and "usage:" in done.stderr
