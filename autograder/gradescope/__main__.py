@@ -1,0 +1,45 @@
+"""python -m autograder.gradescope: build the bundle, or grade as run_autograder does.
+
+    python -m autograder.gradescope build [--out FILE] [--hidden-visibility V] [--timeout S]
+    python -m autograder.gradescope run [--root DIR] [--hidden-visibility V] [--timeout S]
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from ..cli import VISIBILITIES
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope",
+                                     description="The batchnorm autograder on Gradescope.")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    build = verbs.add_parser("build", help="write autograder.zip for Gradescope")
+    build.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="FILE")
+    run = verbs.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json")
+    run.add_argument("--root", type=Path, default=Path("/autograder"), metavar="DIR")
+    for verb in (build, run):
+        verb.add_argument("--hidden-visibility", choices=VISIBILITIES,
+                          help="Gradescope visibility of the hidden checks (default: visible)")
+        verb.add_argument("--timeout", type=float, metavar="SECONDS",
+                          help="time limit of every call of a student function (default 5)")
+    return parser
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.timeout is not None and args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    if args.verb == "build":
+        from .bundle import build_bundle
+        path = build_bundle(args.out, args.hidden_visibility, args.timeout)
+        print(f"wrote {path} ({path.stat().st_size} bytes); upload it as the assignment's autograder")
+        return 0
+    from .run import run
+    run(args.root, args.hidden_visibility, 5.0 if args.timeout is None else args.timeout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Build Gradescope's ``autograder.zip``: ``setup.sh`` and ``run_autograder`` at its
+root, next to what grading needs (the ``autograder`` package, the master's
+reference modules and public checks, and the pinned requirements).
+
+The zip is byte-identical from run to run: entries are sorted, and every entry has
+the same timestamp and a permission that depends only on whether it is a script.
+"""
+import io
+import zipfile
+from pathlib import Path
+
+from .. import MASTER, ROOT
+from ..reports.files import write_atomic_bytes
+
+HERE = Path(__file__).resolve().parent
+# What the grading process and the student's child process import: nothing else of
+# requirements.txt (Jupyter, nbgrader, matplotlib) is needed on Gradescope.
+GRADING_PACKAGES = ("numpy",)
+EXECUTABLES = ("setup.sh", "run_autograder")
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+
+
+def pinned_requirements(requirements=ROOT / "requirements.txt", packages=GRADING_PACKAGES):
+    """The lines of ``requirements`` that pin ``packages``; each must be pinned with ==."""
+    pins = {}
+    for line in requirements.read_text().splitlines():
+        name, sep, version = line.strip().partition("==")
+        if sep:
+            pins[name.strip().lower()] = line.strip()
+    missing = [p for p in packages if p.lower() not in pins]
+    if missing:
+        raise ValueError(f"{requirements} pins no version of {', '.join(missing)}; "
+                         "add 'name==version' lines for them")
+    return "".join(pins[p.lower()] + "\n" for p in packages)
+
+
+def _tree(folder, arcbase):
+    """(arcname, path) of every file under ``folder``, without caches or hidden files."""
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if path.is_file() and not any(p.startswith(".") or p == "__pycache__" for p in parts) \
+                and path.suffix != ".pyc":
+            yield f"{arcbase}/{'/'.join(parts)}", path
+
+
+def bundle_contents(hidden_visibility=None, timeout=None):
+    """{arcname: bytes} of the bundle. ``hidden_visibility`` and ``timeout`` are
+    baked into run_autograder as the grader's options."""
+    options = []
+    if hidden_visibility:
+        options += ["--hidden-visibility", hidden_visibility]
+    if timeout is not None:
+        options += ["--timeout", f"{timeout:g}"]
+    run_autograder = (HERE / "run_autograder").read_text().replace("@GRADING_OPTIONS@", " ".join(options))
+    contents = {"setup.sh": (HERE / "setup.sh").read_bytes(),
+                "run_autograder": run_autograder.replace(" \n", "\n").encode(),
+                "requirements.txt": pinned_requirements().encode()}
+    contents.update({arc: path.read_bytes() for arc, path in _tree(ROOT / "autograder", "autograder")})
+    master = MASTER.relative_to(ROOT).as_posix()
+    contents.update({f"{master}/{path.name}": path.read_bytes() for path in sorted(MASTER.glob("*.py"))})
+    contents.update({arc: path.read_bytes() for arc, path in _tree(MASTER / "selfcheck", f"{master}/selfcheck")})
+    return contents
+
+
+def zip_bytes(contents):
+    """A deterministic zip of {arcname: bytes}."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for arcname in sorted(contents):
+            info = zipfile.ZipInfo(arcname, date_time=FIXED_TIME)
+            info.create_system = 3  # Unix, so that unzip restores the permissions below
+            mode = 0o755 if Path(arcname).name in EXECUTABLES and "/" not in arcname else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, contents[arcname], compresslevel=9)
+    return buffer.getvalue()
+
+
+def build_bundle(target, hidden_visibility=None, timeout=None):
+    """Write the bundle to ``target`` and return its path."""
+    target = Path(target)
+    write_atomic_bytes(target, zip_bytes(bundle_contents(hidden_visibility, timeout)))
+    return target

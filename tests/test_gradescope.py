@@ -1,0 +1,149 @@
+"""The Gradescope bundle, unpacked into a folder laid out like /autograder and run
+as Gradescope runs it, grades exactly as ``python -m autograder grade`` does."""
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import public
+from autograder.gradescope.bundle import FIXED_TIME, build_bundle, pinned_requirements
+from autograder.gradescope.run import modules_folder
+from autograder.misconceptions import CATALOGUE, apply
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions" / "batchnorm"
+RELEASE = ROOT / "release" / "batchnorm"
+VISIBILITY = "after_due_date"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    return build_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip", hidden_visibility=VISIBILITY)
+
+
+@pytest.fixture(scope="module")
+def autograder_root(bundle, tmp_path_factory):
+    """The bundle as Gradescope lays it out: unpacked in source/, run_autograder
+    copied to the root (setup.sh is not run: the current venv stands in for it)."""
+    root = tmp_path_factory.mktemp("autograder")
+    with zipfile.ZipFile(bundle) as archive:
+        for info in archive.infolist():
+            path = Path(archive.extract(info, root / "source"))
+            path.chmod(info.external_attr >> 16 & 0o777)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    return root
+
+
+@pytest.fixture(scope="module")
+def buggy(tmp_path_factory):
+    mistake = next(m for m in CATALOGUE if m.id == "bn-unbiased-variance")
+    folder = tmp_path_factory.mktemp("buggy") / mistake.id
+    shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__", "executed"))
+    module = folder / f"{mistake.module}.py"
+    module.write_text(apply(mistake, module.read_text()))
+    return folder
+
+
+def run_autograder(root, submission):
+    """Put ``submission`` in root/submission and run root/run_autograder."""
+    shutil.rmtree(root / "submission", ignore_errors=True)
+    shutil.rmtree(root / "results", ignore_errors=True)
+    shutil.copytree(submission, root / "submission")
+    (root / "results").mkdir()
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+    done = subprocess.run([str(root / "run_autograder")], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads((root / "results" / "results.json").read_text()), done.stdout
+
+
+def cli_results(submission, tmp_path):
+    target = tmp_path / "cli.json"
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--json", str(target),
+                           "--hidden-visibility", VISIBILITY], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(target.read_text())
+
+
+def without_time(results):
+    return {k: v for k, v in results.items() if k != "execution_time"}
+
+
+@pytest.mark.parametrize("which", ["solution", "stubs", "buggy"])
+def test_bundle_grades_like_the_command_line(which, autograder_root, buggy, tmp_path):
+    submission = {"solution": SOLUTIONS, "stubs": RELEASE, "buggy": buggy}[which]
+    results, stdout = run_autograder(autograder_root, submission)
+    # The bundle's own copy of the grader ran, not the repository's.
+    assert f"with the autograder in {autograder_root / 'source' / 'autograder'}" in stdout
+    assert without_time(results) == without_time(cli_results(submission, tmp_path))
+    max_score = sum(t["max_score"] for t in results["tests"])
+    if which == "solution":
+        assert results["score"] == max_score > 0
+    elif which == "stubs":
+        assert results["score"] == 0
+    else:
+        assert 0 < results["score"] < max_score
+        assert any("Likely misconception: your batch variance is the unbiased one" in t["output"]
+                   for t in results["tests"])
+
+
+def test_hidden_checks_get_the_baked_visibility(autograder_root, buggy):
+    results, _ = run_autograder(autograder_root, buggy)
+    public_names = {c.name for c in public.checks.suite.checks}
+    visibility = {t["name"]: t["visibility"] for t in results["tests"]}
+    assert public_names and public_names < set(visibility)
+    assert {visibility[n] for n in public_names} == {"visible"}
+    assert {v for n, v in visibility.items() if n not in public_names} == {VISIBILITY}
+
+
+def test_feedback_never_shows_the_reference_source(autograder_root, buggy):
+    results, _ = run_autograder(autograder_root, buggy)
+    outputs = "\n".join(t["output"] for t in results["tests"]) + results["output"]
+    master = (ROOT / "assignment" / "batchnorm" / "batchnorm.py").read_text()
+    solution_lines = {line.strip() for block in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", master, re.S)
+                      for line in block.splitlines() if len(line.strip()) > 15}
+    assert solution_lines
+    assert not [line for line in solution_lines if line in outputs]
+
+
+def test_modules_uploaded_inside_a_folder_are_found(autograder_root, tmp_path):
+    upload = tmp_path / "upload"
+    shutil.copytree(SOLUTIONS, upload / "my-work" / "batchnorm", ignore=shutil.ignore_patterns("__pycache__", "executed"))
+    (upload / "__MACOSX" / "batchnorm").mkdir(parents=True)
+    (upload / "__MACOSX" / "batchnorm" / "batchnorm.py").write_text("junk")
+    assert modules_folder(upload) == upload / "my-work" / "batchnorm"
+    results, _ = run_autograder(autograder_root, upload)
+    assert results["score"] == sum(t["max_score"] for t in results["tests"]) > 0
+
+
+def test_bundle_is_byte_identical_and_laid_out_for_gradescope(bundle, tmp_path):
+    again = build_bundle(tmp_path / "again.zip", hidden_visibility=VISIBILITY)
+    assert again.read_bytes() == bundle.read_bytes()
+    with zipfile.ZipFile(bundle) as archive:
+        infos = {i.filename: i for i in archive.infolist()}
+        assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/grade.py",
+                "assignment/batchnorm/batchnorm.py", "assignment/batchnorm/selfcheck/expected.json"} <= set(infos)
+        assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc") or n.endswith(".ipynb")]
+        assert {i.date_time for i in infos.values()} == {FIXED_TIME}
+        modes = {n: i.external_attr >> 16 for n, i in infos.items()}
+        assert modes["setup.sh"] & stat.S_IXUSR and modes["run_autograder"] & stat.S_IXUSR
+        assert not modes["autograder/grade.py"] & stat.S_IXUSR
+        assert archive.read("requirements.txt").decode() == pinned_requirements()
+        assert f"--hidden-visibility {VISIBILITY}" in archive.read("run_autograder").decode()
+        assert b"bubblewrap" in archive.read("setup.sh")
+    numpy_pin = next(line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("numpy=="))
+    assert pinned_requirements() == numpy_pin + "\n"
+
+
+def test_an_unpinned_grading_package_is_an_error(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("numpy>=2\nscipy==1.0\n")
+    with pytest.raises(ValueError, match="pins no version of numpy"):
+        pinned_requirements(requirements)
