@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?=
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv release solutions test grade clean
+.PHONY: venv release solutions test grade gradescope bench clean
 
 venv: $(STAMP)
 
@@ -36,8 +36,16 @@ else
 	$(PY) -m autograder grade $(SUBMISSIONS) --out grades/latest --jobs 2
 endif
 
+# Gradescope's autograder.zip; HIDDEN_VISIBILITY (default after_due_date) is baked in.
+HIDDEN_VISIBILITY ?= after_due_date
+gradescope: venv
+	$(PY) -m autograder.gradescope build --out autograder.zip --hidden-visibility $(HIDDEN_VISIBILITY)
+
+bench: venv
+	$(PY) -m benchmarks --write docs/benchmarks.md
+
 test: venv
 	$(PY) -m pytest
 
 clean:
-	rm -rf .build gradebook.db grades
+	rm -rf .build gradebook.db grades autograder.zip
