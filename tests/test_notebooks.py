@@ -1,0 +1,165 @@
+"""The notebooks: well-formed nbgrader sources, a solution version that runs top to
+bottom and draws its figures, and a release that runs up to its first stub."""
+import re
+import shutil
+
+import nbformat
+import pytest
+from conftest import MASTER, RELEASE, SOLUTIONS
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+NOTEBOOKS = ("DataPreprocessing.ipynb", "WeightInitialization.ipynb", "BatchNormalization.ipynb")
+# One grade cell per check group; its points must equal the autograder's total for the group.
+MODULE_GROUP_POINTS = {"preprocessing": 10, "initializers": 10, "batchnorm_forward": 20,
+                       "batchnorm_backward": 15, "batchnorm_backward_alt": 10}
+CELL_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+NBGRADER_KEYS = {"grade", "grade_id", "locked", "schema_version", "solution"}
+FIGURE_CELLS = {
+    "DataPreprocessing.ipynb": {"load-data", "raw-stats", "plot-cloud", "plot-feature-stats", "plot-one-image"},
+    "WeightInitialization.ipynb": {"trial-zeros", "trial-small", "trial-large", "trial-xavier", "trial-he", "summary"},
+    "BatchNormalization.ipynb": {"curves", "sweep"},
+}
+# Lines the solution version must print: each is a computed fact the notebook teaches.
+EXPECTED_OUTPUT = {
+    "DataPreprocessing.ipynb": ["standardize agrees with data_preprocess on the training set: True",
+                                "one test image preprocessed on its own, largest |value|: 0.0"],
+    "WeightInitialization.ipynb": ["every unit of every layer outputs the same as unit 0: True",
+                                   "same seed, same weights: True"],
+    "BatchNormalization.ipynb": ["an example normalized alone gives the same output as in its batch: True"],
+}
+FIRST_STUB_CELL = {"DataPreprocessing.ipynb": "apply", "WeightInitialization.ipynb": "sanity",
+                   "BatchNormalization.ipynb": "forward-train"}
+MODULE_GRADE_CALL = re.compile(r'^run_public\("(\w+)"\)$', re.MULTILINE)
+
+
+def read(folder, name):
+    return nbformat.read(folder / name, as_version=4)
+
+
+def nbgrader(cell):
+    return cell.metadata["nbgrader"]
+
+
+def text_outputs(cell):
+    return "".join(out.get("text", "") + out.get("data", {}).get("text/plain", "") for out in cell.outputs)
+
+
+@pytest.fixture
+def smoke(monkeypatch):
+    """Kernels started by the test run the notebooks' small, fast experiments."""
+    monkeypatch.setenv("BATCHNORM_SMOKE", "1")
+
+
+def copy_version(source, tmp_path):
+    target = tmp_path / "batchnorm"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "executed"))
+    return target
+
+
+def client_for(nb, folder):
+    return NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+
+
+# The source notebooks ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_source_notebook_is_a_clean_nbgrader_source(name):
+    nb = read(MASTER, name)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == "python3"
+    ids = [cell.id for cell in nb.cells]
+    assert len(ids) == len(set(ids)), f"{name}: duplicate cell ids"
+    for cell in nb.cells:
+        where = f"{name}, cell {cell.id}"
+        assert CELL_ID.match(cell.id), f"{where}: ids are fixed, lower-case words joined by '-'"
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{where}: has outputs"
+        meta = nbgrader(cell)
+        assert set(meta) == NBGRADER_KEYS | ({"points"} if meta["grade"] else set()), where
+        assert meta["grade_id"] == cell.id and meta["schema_version"] == 3, where
+        if meta["grade"]:
+            assert cell.cell_type == "code" and meta["locked"] and not meta["solution"], where
+            assert meta["points"] > 0 and "### BEGIN HIDDEN TESTS" in cell.source, where
+        elif meta["solution"]:
+            assert cell.cell_type == "code" and not meta["locked"], where
+            assert "### BEGIN SOLUTION" in cell.source, where
+        else:
+            assert meta["locked"], f"{where}: given text and code are locked"
+
+
+def test_module_grade_cells_cover_every_check_group_with_the_autograders_points():
+    from autograder.checks import ALL
+
+    autograder_totals = {}
+    for check in ALL:
+        autograder_totals[check.group] = autograder_totals.get(check.group, 0) + check.points
+    assert autograder_totals == MODULE_GROUP_POINTS
+
+    found = {}
+    for name in NOTEBOOKS:
+        for cell in read(MASTER, name).cells:
+            groups = MODULE_GRADE_CALL.findall(cell.source)
+            if groups:
+                (group,) = groups
+                assert f'grade_group("{group}")' in cell.source, f"{name}, cell {cell.id}"
+                assert group not in found, f"group {group} has two grade cells"
+                found[group] = nbgrader(cell)["points"]
+    assert found == MODULE_GROUP_POINTS
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_answer_cells_pass_their_own_grade_cells(name):
+    """The reference answers satisfy both the visible format checks and the hidden tests."""
+    cells = read(MASTER, name).cells
+    answers = [c for c in cells if nbgrader(c)["solution"] and c.id.startswith("answer-")]
+    for answer in answers:
+        check_id = answer.id.replace("answer-", "check-", 1)
+        (check,) = [c for c in cells if c.id == check_id]
+        assert cells.index(check) > cells.index(answer)
+        namespace = {}
+        exec(answer.source, namespace)  # the markers are comments: the master's cells run as they are
+        exec(check.source, namespace)
+
+
+# The solution version, executed ------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_solution_notebook_runs_top_to_bottom_and_draws_its_figures(name, tmp_path, smoke):
+    folder = copy_version(SOLUTIONS, tmp_path)
+    nb = read(folder, name)
+    client_for(nb, folder).execute()
+
+    drawn = {cell.id for cell in nb.cells if cell.cell_type == "code"
+             and any("image/png" in out.get("data", {}) for out in cell.outputs)}
+    assert drawn == FIGURE_CELLS[name]
+    printed = "".join(text_outputs(cell) for cell in nb.cells if cell.cell_type == "code")
+    for line in EXPECTED_OUTPUT[name]:
+        assert line in printed
+    for cell in nb.cells:
+        if nbgrader(cell)["grade"] and MODULE_GRADE_CALL.search(cell.source):
+            assert "What to fix" not in text_outputs(cell), f"public checks failed on the solution in {cell.id}"
+    errors = [float(e) for e in re.findall(r"relative error:\s+(\S+)", printed)]
+    assert all(e < 1e-6 for e in errors), errors
+
+
+# The release version, executed up to the first stub ----------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_release_notebook_runs_until_its_first_stub(name, tmp_path, smoke):
+    folder = copy_version(RELEASE, tmp_path)
+    nb = read(folder, name)
+    client = client_for(nb, folder)
+    first_error = None
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError as error:
+                first_error = (cell.id, error.ename)
+                break
+    assert first_error == (FIRST_STUB_CELL[name], "NotImplementedError")
