@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from .grade import grade_submission
+from .reports.class_report import class_report_html
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown, grades_csv
@@ -42,7 +43,7 @@ class Progress:
 
 def grade_class(folders, out=None, jobs=1, progress=True, hidden_visibility=None, **options):
     """Grade ``folders``; with ``out``, write NAME.json and NAME.md per submission as
-    it finishes, then grades.csv and summary.json. Returns results in input order."""
+    it finishes, then grades.csv, summary.json, table.txt and report.html. Returns results in input order."""
     names = unique_names(folders)
     bar = Progress(len(folders)) if progress and len(folders) > 1 else None
     results = [None] * len(folders)
@@ -63,4 +64,5 @@ def grade_class(folders, out=None, jobs=1, progress=True, hidden_visibility=None
                                     "results": f"{r.name}.json", "feedback": f"{r.name}.md"} for r in results]}
         write_atomic(Path(out) / "summary.json", json.dumps(summary, indent=2) + "\n")
         write_atomic(Path(out) / "table.txt", class_table(results) + "\n")
+        write_atomic(Path(out) / "report.html", class_report_html(results))
     return results
