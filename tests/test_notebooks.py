@@ -9,6 +9,9 @@ from conftest import MASTER, RELEASE, SOLUTIONS
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from builder.build import BuildError
+from builder.execute import execute_solutions
+
 NOTEBOOKS = ("DataPreprocessing.ipynb", "WeightInitialization.ipynb", "BatchNormalization.ipynb")
 # One grade cell per check group; its points must equal the autograder's total for the group.
 MODULE_GROUP_POINTS = {"preprocessing": 10, "initializers": 10, "batchnorm_forward": 20,
@@ -163,3 +166,30 @@ def test_release_notebook_runs_until_its_first_stub(name, tmp_path, smoke):
                 first_error = (cell.id, error.ename)
                 break
     assert first_error == (FIRST_STUB_CELL[name], "NotImplementedError")
+
+
+# The executed copies that `make solutions` writes -------------------------------------
+
+def write_course_notebook(root, source):
+    folder = root / "solutions" / "batchnorm"
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell(source, id="only")]
+    nbformat.write(nb, folder / "Tiny.ipynb")
+    return folder
+
+
+@pytest.mark.slow
+def test_execute_solutions_writes_executed_copies_and_keeps_them_when_a_cell_fails(tmp_path):
+    folder = write_course_notebook(tmp_path, "import os\nprint(os.getcwd())")
+    (written,) = execute_solutions(tmp_path)
+    assert written == folder / "executed" / "Tiny.ipynb"
+    ran_in = nbformat.read(written, as_version=4).cells[0].outputs[0].text.strip()
+    assert ran_in != str(folder) and ran_in.endswith("batchnorm"), "runs in a temporary copy of the folder"
+    assert read(folder, "Tiny.ipynb").cells[0].outputs == []
+
+    write_course_notebook(tmp_path, "1 / 0")
+    with pytest.raises(BuildError, match="Tiny.ipynb, cell only: ZeroDivisionError"):
+        execute_solutions(tmp_path)
+    assert nbformat.read(written, as_version=4).cells[0].outputs[0].text.strip() == ran_in
