@@ -1,0 +1,285 @@
+"""Launchers that confine the child process running student code.
+
+``BubblewrapLauncher`` puts the child in new PID, network, IPC and UTS namespaces
+(and a user namespace when the grader is not root) with a filesystem made of
+read-only binds of exactly what it needs; ``LimitsLauncher`` is the fallback where
+bubblewrap cannot run: resource limits and a process group. Both start the child
+through ``confine.py``, which sets the limits and, when the grader is root, gives
+the child an unprivileged uid of its own.
+"""
+import os
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from .. import public
+from .limits import Limits, gib, nproc_is_enforced
+
+CONFINE = Path(__file__).with_name("confine.py")
+CONFINE_IN_SANDBOX = "/sandbox/confine.py"
+RUNNER_IN_SANDBOX = "/runner"
+SUBMISSION_IN_SANDBOX = "/submission"
+SCRATCH_BYTES = 64 << 20
+# The child's whole environment: nothing of the grader's reaches student code, and
+# one BLAS thread keeps the process and memory limits meaningful.
+CHILD_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
+                     "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                     "MKL_NUM_THREADS": "1"}
+
+
+class UidPool:
+    """Unprivileged uids, one per running child, so that one submission's
+    processes never count against another's process limit (RLIMIT_NPROC is per
+    user) and can all be found and killed by their uid."""
+
+    def __init__(self, first):
+        self.first, self.taken, self.lock = first, set(), threading.Lock()
+
+    def take(self):
+        with self.lock:
+            uid = next(u for u in range(self.first, self.first + 1_000_000) if u not in self.taken)
+            self.taken.add(uid)
+            return uid
+
+    def give_back(self, uid):
+        with self.lock:
+            self.taken.discard(uid)
+
+
+# Far from real users (Debian hands out 1000-59999) and from the subordinate uid
+# ranges that containers use (100000 and up, in blocks of 65536).
+UIDS = UidPool(first=1_900_000_000)
+
+
+class _Confined(public.runner.Launcher):
+    """What both launchers share: limits, the uid, stopping and explaining deaths."""
+
+    def __init__(self, limits=None):
+        self.limits = limits or Limits()
+        self.as_root = os.geteuid() == 0
+
+    def confine(self, command, uid, *, confine=CONFINE):
+        """``command`` under the limits (and as ``uid``), through confine.py."""
+        who = [f"uid={uid}"] if uid is not None else []
+        return [sys.executable, "-I", "-S", str(confine), *self.limits.confine_args(), *who, "--", *command]
+
+    def popen_options(self):
+        return {"start_new_session": True, "env": CHILD_ENVIRONMENT}
+
+    def stop(self, process):
+        super().stop(process)
+        uid = _uid_of(process.args)
+        if uid is not None:
+            process.wait()
+            _kill_all_of(uid)
+            UIDS.give_back(uid)
+
+    def explain_death(self, returncode):
+        number = self.signal_of(returncode)
+        if number is None:
+            return None
+        if number == signal.SIGXCPU:
+            return (f"the process running {{function}} used more than {self.limits.cpu_seconds} s of CPU "
+                    "time in total and was stopped")
+        if number == signal.SIGXFSZ:
+            return (f"{{function}} wrote a file larger than the limit ({self.limits.file_bytes >> 20} MiB) "
+                    "and was stopped")
+        return (f"the process running {{function}} was killed by {_signal_name(number)} without answering; "
+                f"if it allocates a lot, it probably exceeded the memory limit "
+                f"({gib(self.limits.memory_bytes)} GiB), otherwise it crashed the interpreter")
+
+    def signal_of(self, returncode):
+        return -returncode if returncode is not None and returncode < 0 else None
+
+
+class BubblewrapLauncher(_Confined):
+    """The child in new PID, network, IPC and UTS namespaces, seeing only the
+    Python installation, numpy and the runner (read-only), its copy of the
+    submission (read-only) and a private /tmp; under ``limits``; as an
+    unprivileged uid of its own when the grader is root.
+
+    As root, bubblewrap sets up the mounts itself (so the Python installation may
+    sit in a folder only root can reach) and hands the child to confine.py with
+    just the capabilities to change uid, which it gives up for good. Otherwise
+    bubblewrap runs in a user namespace of the grader's user."""
+
+    def __init__(self, limits=None, *, bwrap=None):
+        super().__init__(limits)
+        self.bwrap = bwrap or shutil.which("bwrap") or "/usr/bin/bwrap"
+
+    @property
+    def protections(self):
+        who = (f"an unprivileged user of its own (uid {UIDS.first} and up), not root" if self.as_root
+               else "the grader's own non-root user, with no capabilities")
+        return ("time limit per call", "separate process",
+                "PID namespace: every process it starts ends when grading ends",
+                "no network (empty network namespace)", "own IPC and hostname namespaces",
+                "filesystem: read-only Python and numpy, a read-only copy of the submission and a private "
+                f"{SCRATCH_BYTES >> 20} MiB /tmp; nothing else of the grader's disk",
+                f"runs as {who}", "environment cleared",
+                *self.limits.describe(processes_enforced=self.as_root or nproc_is_enforced()))
+
+    def command(self, argv, submission):
+        interpreter, options, script, rest = _split(argv)
+        child = [interpreter, *options, f"{RUNNER_IN_SANDBOX}/{Path(script).name}",
+                 *[SUBMISSION_IN_SANDBOX if Path(a) == Path(submission) else a for a in rest]]
+        # The child's uid must be able to read the scratch copy (it is read-only inside).
+        os.chmod(submission, 0o755)
+        uid = UIDS.take() if self.as_root else None
+        return self.sandbox(child, uid, {Path(script).resolve().parent: RUNNER_IN_SANDBOX,
+                                         Path(submission).resolve(): SUBMISSION_IN_SANDBOX})
+
+    def sandbox(self, command, uid, binds):
+        """bubblewrap's command line: ``command`` confined, as ``uid``, seeing the
+        system's and the interpreter's trees and ``binds`` (host folder: inside)."""
+        if self.as_root:
+            namespaces = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                          "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
+                          "--cap-add", "CAP_SETGID"]
+        else:
+            namespaces = ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+        binds = {**_python_tree(), CONFINE: CONFINE_IN_SANDBOX, **binds}
+        mounts = [item for host, inside in binds.items() for item in ("--ro-bind", str(host), str(inside))]
+        return [self.bwrap, *namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox",
+                "--clearenv", *_setenv(CHILD_ENVIRONMENT), *_system_tree(),
+                *_folders_leading_to([*binds.values(), *_venv_link()[2:]]), *mounts, *_venv_link(),
+                "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+                "--chdir", "/tmp", "--", *self.confine(command, uid, confine=CONFINE_IN_SANDBOX)]
+
+    def works(self):
+        """Whether bubblewrap exists and can build this sandbox here (user
+        namespaces may be disabled, e.g. in an unprivileged container)."""
+        if not Path(self.bwrap).is_file():
+            return False
+        uid = UIDS.take() if self.as_root else None
+        try:
+            probe = self.sandbox(["/bin/true"], uid, {})
+            return subprocess.run(probe, capture_output=True, timeout=20, env=CHILD_ENVIRONMENT).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
+        finally:
+            if uid is not None:
+                UIDS.give_back(uid)
+
+    def signal_of(self, returncode):
+        # bubblewrap reports a child killed by signal N as 128 + N; a negative code
+        # means bubblewrap itself was killed.
+        if returncode is not None and returncode > 128:
+            return returncode - 128
+        return super().signal_of(returncode)
+
+
+class LimitsLauncher(_Confined):
+    """The fallback: resource limits and a process group of its own. The child
+    sees the grader's files and network. It runs as the grader's user, unless that
+    is root and the interpreter and submission are readable by others: then it
+    gets an unprivileged uid of its own, which also makes the process limit bind
+    and lets every process it started be found and killed at the end."""
+
+    def __init__(self, limits=None):
+        super().__init__(limits)
+        self.drops_root = self.as_root and _reachable_by_others(Path(sys.executable))
+
+    @property
+    def protections(self):
+        if self.drops_root:
+            who = f"an unprivileged user of its own (uid {UIDS.first} and up); its processes are killed when grading ends"
+        else:
+            who = "the grader's own user" + (" (root)" if self.as_root else "")
+        return ("time limit per call", "separate process",
+                "own process group, killed when grading ends", f"runs as {who}", "environment cleared",
+                *self.limits.describe(processes_enforced=self.drops_root or nproc_is_enforced()))
+
+    def command(self, argv, submission):
+        uid = None
+        if self.drops_root and _reachable_by_others(Path(argv[2])) and _reachable_by_others(Path(submission)):
+            os.chmod(submission, 0o755)
+            uid = UIDS.take()
+        return self.confine(argv, uid)
+
+
+def _split(argv):
+    """(interpreter, its options, the script, the script's arguments)."""
+    script_at = next(i for i, a in enumerate(argv[1:], 1) if not a.startswith("-"))
+    return argv[0], argv[1:script_at], argv[script_at], argv[script_at + 1:]
+
+
+def _setenv(environment):
+    return [item for key, value in environment.items() for item in ("--setenv", key, value)]
+
+
+def _system_tree():
+    """/usr read-only, and /bin, /lib, ... as the host has them (links into /usr, or folders)."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _python_tree():
+    """The interpreter's installation and, for a venv, its pyvenv.cfg and
+    site-packages (numpy), each at its own path."""
+    base = Path(sys.base_prefix).resolve()
+    tree = {} if _under(base, Path("/usr")) else {base: base}
+    if sys.prefix != sys.base_prefix:
+        venv = Path(sys.prefix)
+        tree[venv / "pyvenv.cfg"] = venv / "pyvenv.cfg"
+        tree.update({folder: folder for folder in map(Path, site.getsitepackages())
+                     if folder.is_dir() and _under(folder, venv)})
+    return tree
+
+
+def _venv_link():
+    """A venv's python becomes a link to the real interpreter, so that Python
+    still finds pyvenv.cfg next to it and with it the venv's site-packages."""
+    if sys.prefix == sys.base_prefix:
+        return []
+    return ["--symlink", str(Path(sys.executable).resolve()), sys.executable]
+
+
+def _folders_leading_to(paths):
+    """Create the folders above ``paths`` readable by all: bubblewrap, as root,
+    would create them for root only, and the child's uid could not reach inside."""
+    folders = sorted({str(p) for path in paths for p in Path(path).parents if p != Path("/")},
+                     key=lambda p: p.count("/"))
+    return [item for folder in folders for item in ("--perms", "0755", "--dir", folder)]
+
+
+def _under(path, folder):
+    return path == folder or folder in path.parents
+
+
+def _reachable_by_others(path):
+    """Whether a user with no relation to the owner can reach and read ``path``."""
+    path = path.resolve()
+    return all(os.stat(p).st_mode & 0o001 for p in path.parents) and bool(os.stat(path).st_mode & 0o004)
+
+
+def _uid_of(args):
+    items = args if isinstance(args, (list, tuple)) else ()
+    return next((int(a[4:]) for a in items if isinstance(a, str) and a.startswith("uid=")), None)
+
+
+def _kill_all_of(uid):
+    """Kill every process of ``uid``: only the child and what it started run as it."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                os.kill(int(entry.name), signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
