@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import public
+from . import public, sandbox
 from .checks import ALL
 from .reference import LiveReference
 
@@ -63,7 +63,7 @@ def grade_submission(submission, *, checks=ALL, launcher=None, timeout=5.0, name
         scratch = Path(scratch)
         _copy_modules(submission, scratch)
         runner = public.runner.ChildRunner(scratch, public.framework.FUNCTIONS, timeout=timeout,
-                                           launcher=launcher)
+                                           launcher=launcher or sandbox.launcher())
         with runner:
             outcomes = public.framework.run_checks(checks, runner, reference())
         protections = runner.protections

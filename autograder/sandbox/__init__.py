@@ -7,6 +7,7 @@ Each launcher's ``protections`` names what is in force; the results show it.
 """
 import functools
 
+from .. import public
 from .launchers import BubblewrapLauncher, LimitsLauncher
 from .limits import GiB, Limits
 
@@ -30,7 +31,6 @@ def launcher(mode="auto", limits=None):
     if mode not in MODES:
         raise ValueError(f"unknown sandbox mode {mode!r}; choose one of {', '.join(MODES)}")
     if mode == "none":
-        from .. import public
         return public.runner.Launcher()
     if mode == "limits" or (mode == "auto" and not bubblewrap_works()):
         return LimitsLauncher(limits)

@@ -33,6 +33,20 @@ def where(tb, folder):
     return f" ({Path(frames[-1].filename).name}, line {frames[-1].lineno})" if frames else ""
 
 
+def out_of_memory(function):
+    """The sentence for a MemoryError, naming the limit when one is set."""
+    try:
+        import resource
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    except (ImportError, OSError):
+        limit = -1
+    if 0 < limit != getattr(resource, "RLIM_INFINITY", -1):
+        return (f"{function} exceeded the memory limit ({limit / 2 ** 30:.3g} GiB) of the process running "
+                "your code; look for an intermediate array far larger than the inputs, or a list that "
+                "grows without end")
+    return f"{function} ran out of memory (MemoryError); look for an array far larger than the inputs"
+
+
 def load(module, folder):
     if module in sys.modules:
         return sys.modules[module]
@@ -58,6 +72,8 @@ def serve(request, folder, handles):
     except NotImplementedError:
         raise Failure(f"{function} is still the stub (it raises NotImplementedError): replace "
                       "'# YOUR CODE HERE' and the raise with your implementation") from None
+    except MemoryError:
+        raise Failure(out_of_memory(function)) from None
     except BaseException as err:  # noqa: B036
         raise Failure(f"{function} raised {type(err).__name__}: {err}{where(err.__traceback__, folder)}") from None
     keep = request.get("keep") or []
@@ -103,8 +119,11 @@ def main():
         except BaseException as err:  # noqa: B036 (e.g. a result nested too deep to send)
             message = wire.encode({"ok": False, "error": f"the result of {request['function']} could not be "
                                                          f"sent back ({type(err).__name__})"})
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: B036 (the student may have replaced or closed it)
+                pass
         responses.write(message)
         responses.flush()
 

@@ -124,9 +124,12 @@ class ChildRunner:
             process.stdin.flush()
             reply = self._read_reply(function)
         except (BrokenPipeError, wire.WireError, _Died) as err:
-            self.close()
+            timed_out = isinstance(err, _Died) and err.args[0]
+            # A child that stopped answering is given a moment to finish dying, so
+            # that its own exit status (a signal, a limit) explains what happened.
+            self.close(grace=0 if timed_out or isinstance(err, wire.WireError) else 1.0)
             sentence = self._death_sentence(function, err)
-            if isinstance(err, _Died) and err.args[0]:
+            if timed_out:
                 self._hung[function] = sentence
             raise StudentError(sentence) from None
         output = "".join(drain.take() for drain in self._drains)
@@ -180,10 +183,15 @@ class ChildRunner:
             drain.start()
         return self._process
 
-    def close(self):
+    def close(self, grace=0.0):
         process, self._process = self._process, None
         if process is None:
             return
+        if grace:
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
         self.launcher.stop(process)
         self._last_returncode = process.wait()
         for stream in (process.stdin, self._responses):
