@@ -7,9 +7,18 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?=
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv release solutions test grade gradescope bench clean
+.PHONY: venv sandbox-tools release solutions test grade gradescope bench clean
 
-venv: $(STAMP)
+venv: $(STAMP) sandbox-tools
+
+# bubblewrap confines student code while it is graded (docs/sandbox.md). As root (CI,
+# containers) it is installed when missing; other users install the Debian package
+# 'bubblewrap' themselves, or the grader falls back to resource limits only.
+sandbox-tools:
+	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null; }; }; } || \
+	  echo "note: bubblewrap (bwrap) is not installed, so grading falls back to resource limits only; see docs/sandbox.md"
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
