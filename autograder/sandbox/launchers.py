@@ -7,12 +7,14 @@ bubblewrap cannot run: resource limits and a process group. Both start the child
 through ``confine.py``, which sets the limits and, when the grader is root, gives
 the child an unprivileged uid of its own.
 """
+import fcntl
 import os
 import shutil
 import signal
 import site
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -34,20 +36,36 @@ CHILD_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TM
 class UidPool:
     """Unprivileged uids, one per running child, so that one submission's
     processes never count against another's process limit (RLIMIT_NPROC is per
-    user) and can all be found and killed by their uid."""
+    user) and can all be found and killed by their uid. A uid is held through a
+    lock file, so that graders running side by side never share one."""
 
-    def __init__(self, first):
-        self.first, self.taken, self.lock = first, set(), threading.Lock()
+    def __init__(self, first, locks=Path(tempfile.gettempdir()) / "autograder-sandbox-uids"):
+        self.first, self.locks = first, locks
+        self.held, self.lock = {}, threading.Lock()
 
     def take(self):
+        self.locks.mkdir(mode=0o700, exist_ok=True)
+        if self.locks.stat().st_uid != os.geteuid():
+            raise RuntimeError(f"{self.locks} belongs to another user; remove it")
         with self.lock:
-            uid = next(u for u in range(self.first, self.first + 1_000_000) if u not in self.taken)
-            self.taken.add(uid)
-            return uid
+            for uid in range(self.first, self.first + 100_000):
+                if uid in self.held:
+                    continue
+                descriptor = os.open(self.locks / str(uid), os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, 0o600)
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(descriptor)
+                    continue
+                self.held[uid] = descriptor
+                return uid
+        raise RuntimeError(f"no free uid for the sandbox in {self.locks}")
 
     def give_back(self, uid):
         with self.lock:
-            self.taken.discard(uid)
+            descriptor = self.held.pop(uid, None)
+        if descriptor is not None:
+            os.close(descriptor)
 
 
 # Far from real users (Debian hands out 1000-59999) and from the subordinate uid
@@ -147,7 +165,7 @@ class BubblewrapLauncher(_Confined):
         return [self.bwrap, *namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox",
                 "--clearenv", *_setenv(CHILD_ENVIRONMENT), *_system_tree(),
                 *_folders_leading_to([*binds.values(), *_venv_link()[2:]]), *mounts, *_venv_link(),
-                "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
                 "--chdir", "/tmp", "--", *self.confine(command, uid, confine=CONFINE_IN_SANDBOX)]
 
     def works(self):
