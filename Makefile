@@ -33,9 +33,11 @@ release: venv
 	$(PY) -m autograder record
 	$(PY) -m builder release
 
+# Also writes executed copies of the solution notebooks (git-ignored) for instructors.
 solutions: venv
 	$(PY) -m autograder record
 	$(PY) -m builder solutions
+	$(PY) -m builder.execute
 
 # With no SUBMISSIONS, grade the demo class; results and feedback go to grades/.
 grade: venv
