@@ -1,0 +1,130 @@
+"""The grader's command line: start-up, one submission, classes of growing size with
+1 and 2 jobs, and the sandbox's overhead."""
+import shutil
+import sys
+from pathlib import Path
+
+from autograder import ROOT, public
+from autograder.demo import build_demo_class
+from autograder.grade import grade_submission
+
+from .sections import Section, fmt, run, seconds
+
+PYTHON = sys.executable
+# The one demo submission that hangs: every class is built without it, since each
+# copy would cost the 5 s call timeout; its own time is measured on its own.
+HANGING = "endless-loop"
+SINGLE = "bn-unbiased-variance"  # a realistic submission: right in places, one misconception
+
+
+class Pool:
+    """The demo submissions, and classes made of copies of them."""
+
+    def __init__(self, scratch):
+        self.scratch = Path(scratch)
+        self.demo = {f.name: f for f in build_demo_class(self.scratch / "demo")}
+        self.cycle = [f for name, f in self.demo.items() if name != HANGING]
+
+    def composition(self):
+        return (f"copies of the {len(self.cycle)} demo submissions other than `{HANGING}`, in turn "
+                f"({', '.join(f.name for f in self.cycle)})")
+
+    def make_class(self, size, tag):
+        """``size`` student folders, laid out like release/batchnorm, named student-NNN."""
+        target = self.scratch / f"{tag}-{size}"
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        folders = []
+        for i in range(size):
+            folder = target / f"student-{i + 1:03d}"
+            shutil.copytree(self.cycle[i % len(self.cycle)], folder)
+            folders.append(folder)
+        return folders
+
+
+def grade_command(folders, out, jobs=1):
+    return [PYTHON, "-m", "autograder", "grade", *map(str, folders), "--out", str(out), "--jobs", str(jobs)]
+
+
+def startup_and_single(pool, repeat, hanging=True):
+    """Start-up of Python with numpy, and one submission through the command line
+    (with ``hanging``, also the demo submission that never returns)."""
+    single = pool.demo[SINGLE]
+    out = pool.scratch / "single.json"
+    section = Section("One submission", ["what", "median wall time", "runs"])
+    baseline = seconds(lambda: run([PYTHON, "-c", "import numpy"]), repeat)
+    section.rows.append(["`python -c \"import numpy\"` (baseline)", fmt(baseline), repeat])
+    cli = seconds(lambda: run([PYTHON, "-m", "autograder", "grade", str(single), "--json", str(out)], cwd=ROOT),
+                  repeat)
+    section.rows.append([f"`python -m autograder grade {SINGLE} --json FILE`", fmt(cli), repeat])
+    in_process = seconds(lambda: grade_submission(single), repeat)
+    section.rows.append(["`grade_submission()` in a warm process (no start-up)", fmt(in_process), repeat])
+    measured = {"baseline": baseline, "cli_single": cli, "in_process": in_process}
+    if hanging:
+        hang = seconds(lambda: grade_submission(pool.demo[HANGING]), 1)
+        section.rows.append([f"`grade_submission()` of `{HANGING}` (one function never returns)", fmt(hang), 1])
+        section.notes.append("A hanging function costs the call timeout (5 s) once: the grader does not "
+                             "call a function again after it timed out.")
+    section.notes.append(f"`{SINGLE}` is the solution version with one catalogued mistake.")
+    return section, measured
+
+
+def classes(pool, sizes, jobs_list, extra=()):
+    """Whole classes through ``python -m autograder grade ... --out DIR --jobs N``.
+    ``extra`` lists further (size, jobs) pairs measured once, e.g. (500, 2)."""
+    section = Section("Classes", ["submissions", "jobs", "wall time", "per submission", "vs. 1 job"])
+    measured = {}
+    runs = [(size, jobs) for size in sizes for jobs in jobs_list] + list(extra)
+    for size, jobs in runs:
+        folders = pool.make_class(size, "class")
+        out = pool.scratch / f"grades-{size}-{jobs}"
+        wall = seconds(lambda: run(grade_command(folders, out, jobs), cwd=ROOT), 1)
+        graded = len(list(out.glob("student-*.json")))
+        if graded != size:
+            raise RuntimeError(f"the class of {size} produced {graded} result files")
+        measured[size, jobs] = wall
+        serial = measured.get((size, 1))
+        speedup = f"{serial / wall:.2f}x faster" if serial and jobs > 1 else ""
+        section.rows.append([size, jobs, fmt(wall), fmt(wall / size), speedup])
+        shutil.rmtree(pool.scratch / f"class-{size}")
+    section.notes.append(f"Each class is {pool.composition()}. Wall time includes the command's start-up "
+                         "and writing every result, feedback file, grades.csv and the HTML class report.")
+    for jobs in jobs_list:
+        per = [(s, measured[s, j] / s) for s, j in measured if j == jobs]
+        if len(per) > 1:
+            (small, a), (large, b) = min(per), max(per)
+            section.notes.append(f"With {jobs} job(s), the time per submission at {large} submissions is "
+                                 f"{b / a:.2f}x that at {small}: grading time grows "
+                                 f"{'linearly' if 0.8 < b / a < 1.2 else 'non-linearly'} with class size.")
+    return section, measured
+
+
+def sandbox_overhead(pool, repeat):
+    """grade_submission with its default launcher against a plain child process."""
+    single = pool.demo[SINGLE]
+    launchers = [("default launcher", None), ("plain child process (`selfcheck.runner.Launcher()`)",
+                                               public.runner.Launcher())]
+    notes = []
+    try:
+        from autograder import sandbox
+    except ImportError:
+        sandbox = None
+    if sandbox is not None and hasattr(sandbox, "launcher"):
+        for mode in ("bubblewrap", "limits"):
+            try:
+                launchers.append((f"`autograder.sandbox.launcher({mode!r})`", sandbox.launcher(mode)))
+            except Exception as err:  # a sandbox that cannot run here is reported, not fatal
+                notes.append(f"sandbox mode {mode!r} is unavailable here: {err}")
+    section = Section("Sandbox overhead", ["launcher", "median grade_submission()", "overhead"])
+    measured = []
+    for label, launcher in launchers:
+        protections = grade_submission(single, launcher=launcher).protections
+        measured.append((label, protections, seconds(lambda: grade_submission(single, launcher=launcher), repeat)))
+    plain = measured[1][2]
+    for i, (label, protections, wall) in enumerate(measured):
+        section.rows.append([label, fmt(wall), "" if i == 1 else f"{wall - plain:+.3f} s ({wall / plain - 1:+.0%})"])
+    section.notes += notes + [
+        f"Median of {repeat} gradings of `{SINGLE}` in one warm process; every grading starts one child "
+        "process (more when a function crashes or hangs).",
+        "Protections of the default launcher: " + "; ".join(measured[0][1]) + "."]
+    return section, {"sandbox_default": measured[0][2], "sandbox_plain": plain}

@@ -1,0 +1,30 @@
+"""The benchmark command runs end to end in its quick mode and reports every part.
+Its numbers are not checked against targets: they describe a machine, not the code."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_reports_every_part(tmp_path):
+    report = tmp_path / "benchmarks.md"
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--no-nbgrader", "--write", str(report)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = report.read_text()
+    for heading in ("Targets", "One submission", "Classes", "nbgrader autograde vs. the command line",
+                    "Sandbox overhead", "Batch norm: staged backward vs. backward_alt (float64)",
+                    "Gradient checks: directional vs. full centred differences"):
+        assert f"\n## {heading}\n" in text
+    assert "| CPU |" in text and "| Python |" in text
+    # Every class size ran with 1 and 2 jobs and wrote one result per submission.
+    assert re.findall(r"^\| (\d+) \| (\d) \| [\d.]+ m?s \|", text, re.M) == [("3", "1"), ("3", "2"), ("6", "1"), ("6", "2")]
+    verdicts = dict(re.findall(r"^\| (.+?) \| .+? \| \*\*(.+?)\*\* \|$", text, re.M))
+    assert verdicts["command line at least 4x faster per submission than nbgrader autograde"] == "not measured"
+    assert verdicts["a class of 500 in under 2 minutes with 2 jobs"] in ("met", "NOT met")
+    # The closed form and the staged backward agree, and both gradient checks ran on both sizes.
+    assert text.count("both give the same dx, dgamma, dbeta (largest difference") == 2
+    assert len(re.findall(r"^\| (16, 32|64, 128) \| ", text, re.M)) == 4
+    assert "bn-backward-missing-mean-path" in text
