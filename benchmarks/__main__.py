@@ -19,6 +19,9 @@ def _parser():
     parser.add_argument("--quick", action="store_true",
                         help="small classes and few repeats: checks that everything runs, in about a minute")
     parser.add_argument("--no-nbgrader", action="store_true", help="skip nbgrader autograde (the slowest part)")
+    parser.add_argument("--torch-from", type=Path, metavar="DIR",
+                        help="a folder PyTorch is installed in (pip install --target DIR torch), for the "
+                             "optional comparison with PyTorch; it is never a dependency of the project")
     parser.add_argument("--write", type=Path, metavar="FILE", help="write the results as Markdown")
     return parser
 
@@ -89,7 +92,7 @@ def main(argv=None):
                                                        measured["cli_per_submission"], plan["sizes"][0]))
         record(grading.sandbox_overhead(pool, plan["repeat"]))
     record(numerics.backward_speed(plan["repeat"] + 1))
-    record(numerics.against_torch(plan["repeat"] + 1))
+    record(numerics.against_torch(plan["repeat"] + 1, args.torch_from))
     record(numerics.gradient_checks(plan["repeat"]))
 
     found = targets(measured)
@@ -97,7 +100,8 @@ def main(argv=None):
     for t in found:
         print(f"{t.verdict:>12}: {t.goal}: {t.measured}")
     if args.write:
-        command = "python -m benchmarks" + (" --quick" if args.quick else "") + (" --no-nbgrader" if args.no_nbgrader else "")
+        command = ("python -m benchmarks" + (" --quick" if args.quick else "")
+                   + (" --no-nbgrader" if args.no_nbgrader else "") + (" --torch-from DIR" if args.torch_from else ""))
         write_atomic(args.write, markdown(description, sections, found, command))
         print(f"\nwrote {args.write}")
     return 0

@@ -54,5 +54,4 @@ def describe():
             ("system", platform.platform()),
             ("Python", platform.python_version()),
             ("numpy / nbgrader / matplotlib", " / ".join(_version(p) for p in ("numpy", "nbgrader", "matplotlib"))),
-            ("PyTorch", _version("torch")),
             ("bubblewrap", (_command(["bwrap", "--version"]) or "present") if shutil.which("bwrap") else "not installed")]

@@ -2,6 +2,7 @@
 PyTorch's CPU batch norm where PyTorch is installed, and the two gradient checks."""
 import importlib.util
 import statistics
+import sys
 import timeit
 
 import numpy as np
@@ -58,15 +59,20 @@ def backward_speed(repeat):
     return section, {"alt_speedup": speedups}
 
 
-def against_torch(repeat):
-    """forward + backward_alt against torch.nn.functional.batch_norm on one thread."""
+def against_torch(repeat, torch_from=None):
+    """forward + backward_alt against torch.nn.functional.batch_norm on one thread.
+    ``torch_from`` is a folder PyTorch was installed into (``pip install --target``),
+    searched after everything else so that it changes no other package."""
     section = Section("Batch norm: forward + backward_alt vs. PyTorch CPU (one thread, float64)",
-                      ["N, D", "numpy solution", "PyTorch", "numpy / PyTorch"])
+                      ["N, D", "numpy solution", "PyTorch", "numpy time / PyTorch time"])
+    if torch_from and str(torch_from) not in sys.path:
+        sys.path.append(str(torch_from))
     try:
         import torch
     except ImportError:
-        section.notes.append("PyTorch is not installed here, so this comparison was not run. It is an "
-                             "optional extra (`pip install torch` into the venv), never a dependency of grading.")
+        section.notes.append("PyTorch is not installed here, so this comparison was not run. It is an optional "
+                             "extra (`pip install --target DIR torch`, then `--torch-from DIR`), never a "
+                             "dependency of grading.")
         return section, {}
     torch.set_num_threads(1)
     bn = _module("batchnorm")
