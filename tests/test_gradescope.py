@@ -147,3 +147,21 @@ def test_an_unpinned_grading_package_is_an_error(tmp_path):
     requirements.write_text("numpy>=2\nscipy==1.0\n")
     with pytest.raises(ValueError, match="pins no version of numpy"):
         pinned_requirements(requirements)
+
+
+def test_student_uid_can_read_the_runner_but_not_the_reference_or_hidden_checks(autograder_root, buggy):
+    run_autograder(autograder_root, buggy)
+    source = autograder_root / "source"
+    master = source / "assignment" / "batchnorm"
+    locked = [source / "autograder", source / "autograder" / "checks" / "forward.py",
+              *[master / f"{m}.py" for m in ("batchnorm", "preprocessing", "initializers")]]
+    assert [p for p in locked if p.stat().st_mode & 0o077] == []
+    runner = master / "selfcheck" / "runner"
+    assert runner.stat().st_mode & 0o005 == 0o005 and (runner / "child.py").stat().st_mode & 0o004
+
+
+def test_setup_script_is_valid_bash(bundle, tmp_path):
+    with zipfile.ZipFile(bundle) as archive:
+        (tmp_path / "setup.sh").write_bytes(archive.read("setup.sh"))
+    done = subprocess.run(["bash", "-n", str(tmp_path / "setup.sh")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

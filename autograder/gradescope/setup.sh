@@ -22,5 +22,14 @@ fi
 
 "$PYTHON" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check -r "$SOURCE/requirements.txt"
-# Fail the image build now, not every submission later, if the grader cannot start.
-cd "$SOURCE" && "$ROOT/venv/bin/python" -c "import autograder.grade"
+# Fail the image build now, not every submission later, if the grader cannot grade
+# the reference solution here; the log shows which protections the sandbox has.
+cd "$SOURCE"
+"$ROOT/venv/bin/python" - <<'PYTHON'
+from autograder import MASTER
+from autograder.grade import grade_submission
+
+result = grade_submission(MASTER)
+print("sandbox protections on this image:", "; ".join(result.protections))
+assert result.score == result.max_score, f"the reference scores {result.score} of {result.max_score} here"
+PYTHON
