@@ -112,7 +112,6 @@ class ChildRunner:
     def call(self, function, *args, keep=()):
         if function in self._hung:
             raise StudentError(self._hung[function])
-        process = self._process or self._start()
         request = {"module": self.functions[function], "function": function, "args": list(args),
                    "keep": list(keep)}
         encoders = {Handle: lambda h: {"$": "handle", "id": h.id},
@@ -120,9 +119,7 @@ class ChildRunner:
         for drain in self._drains:
             drain.take()
         try:
-            process.stdin.write(wire.encode(request, encoders))
-            process.stdin.flush()
-            reply = self._read_reply(function)
+            reply = self._exchange(function, wire.encode(request, encoders))
         except (BrokenPipeError, wire.WireError, _Died) as err:
             timed_out = isinstance(err, _Died) and err.args[0]
             # A child that stopped answering is given a moment to finish dying, so
@@ -142,17 +139,30 @@ class ChildRunner:
             raise StudentError(f"the process running {function} answered out of protocol")
         return Call(reply.get("value"), tuple(args_after), output)
 
+    def _exchange(self, function, request):
+        """Send a request and read its reply. The child acknowledges a request
+        before it runs any student code; one that fails before that was left
+        broken by an earlier call (which, say, closed the runner's pipe), so the
+        request goes once more, to a fresh child."""
+        for retry in (True, False):
+            process = self._process or self._start()
+            try:
+                process.stdin.write(request)
+                process.stdin.flush()
+                receipt = self._read_reply(function)
+            except (BrokenPipeError, wire.WireError, _Died):
+                if not retry:
+                    raise
+                self.close(grace=1.0)
+                continue
+            if receipt != wire.RECEIVED:
+                raise wire.WireError("the request was not acknowledged")
+            return self._read_reply(function)
+
     def _read_reply(self, function):
-        deadline = time.monotonic() + self.timeout
-        fd = self._responses.fileno()
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _Died(f"{function} did not return within {self.timeout:g} s; is there an endless "
-                            "loop, or a computation far slower than it needs to be?")
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                break
+        self._responses.deadline = time.monotonic() + self.timeout
+        self._responses.late = (f"{function} did not return within {self.timeout:g} s; is there an endless "
+                                "loop, or a computation far slower than it needs to be?")
         tree = wire.read_message(self._responses)
         if tree is None:
             raise _Died(None)
@@ -176,7 +186,7 @@ class ChildRunner:
             self.launcher.command(argv, self.submission), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, pass_fds=(write_fd,), **self.launcher.popen_options())
         os.close(write_fd)
-        self._responses = os.fdopen(read_fd, "rb")
+        self._responses = _Channel(read_fd)
         self._drains = [_Drain(self._process.stdout, self.output_limit),
                         _Drain(self._process.stderr, self.output_limit)]
         for drain in self._drains:
@@ -211,6 +221,34 @@ class ChildRunner:
 
 class _Died(Exception):
     pass
+
+
+class _Channel:
+    """The child's response pipe, read against a deadline: a child that stalls
+    before or in the middle of a message is late, never able to block the parent."""
+
+    def __init__(self, fd):
+        self.fd, self.buffer = fd, bytearray()
+        self.deadline, self.late = None, None
+
+    def read(self, n):
+        while len(self.buffer) < n:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise _Died(self.late)
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self.fd, max(65536, n - len(self.buffer)))
+            if not chunk:
+                break
+            self.buffer += chunk
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return data
+
+    def close(self):
+        os.close(self.fd)
 
 
 def _printed(output):

@@ -14,6 +14,7 @@ import numpy as np
 
 NUMERIC_KINDS = "biufc"
 MAX_MESSAGE = 1 << 30
+RECEIVED = "received"  # the child's acknowledgement of a request, sent before it runs student code
 _LENGTH = struct.Struct("<Q")
 
 
