@@ -6,11 +6,11 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import (ROOT, SOLUTIONS, assert_honest_functions_kept_their_points,
-                      assert_hostile_function_earned_nothing, outputs_of)
-
 from autograder import public
 from autograder.classroom import grade_class
+
+from .support import (ROOT, SOLUTIONS, assert_honest_functions_kept_their_points,
+                      assert_hostile_function_earned_nothing, outputs_of)
 
 # Looks for a filled-in batchnorm_forward where the course keeps one, then on the
 # whole disk, and uses the first it finds; says what it saw when it finds none.

@@ -1,8 +1,9 @@
 """Memory: a memory bomb ends in "exceeded the memory limit" for its function."""
 import pytest
-from conftest import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, outputs_of
 
 from autograder.sandbox import BubblewrapLauncher, Limits
+
+from .support import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, outputs_of
 
 GROWING_ARRAYS = """
 def batchnorm_backward_alt(dout, cache):

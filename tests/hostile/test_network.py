@@ -2,9 +2,10 @@
 import socket
 import threading
 
-from conftest import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing
 
 from autograder import public
+
+from .support import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing
 
 PHONE_HOME = """
 def normalized(X):

@@ -3,9 +3,10 @@ grader's own memory stays bounded."""
 import resource
 
 import numpy as np
-from conftest import FUNCTIONS, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing
 
 from autograder import public
+
+from .support import FUNCTIONS, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing
 
 FLOOD_MB = 300
 

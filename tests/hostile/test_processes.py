@@ -3,11 +3,12 @@ cannot start more than the process limit."""
 import os
 import signal
 
-from conftest import (assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, outputs_of,
-                      processes_with)
 
 from autograder import public
 from autograder.sandbox import Limits
+
+from .support import (assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, outputs_of,
+                      processes_with)
 
 FORK_BOMB = """
 def zeros_init(fan_in, fan_out):

@@ -1,7 +1,10 @@
 """Time: a call that never returns is stopped after the time limit and costs only
 the checks of its function."""
 import pytest
-from conftest import (TIMEOUT, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
+
+from .support import (TIMEOUT, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
+                      outputs_of)
+from .support import (TIMEOUT, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
                       outputs_of)
 
 ENDLESS_LOOP = """

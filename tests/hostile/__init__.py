@@ -1,0 +1,1 @@
+"""Hostile submissions: each attacks the grader with one function (docs/sandbox.md)."""

@@ -1,0 +1,73 @@
+"""What the hostile-submission tests share: building a submission from the
+reference with ONE function replaced, and the assertions that a protection held
+while the honest functions kept their points."""
+import ast
+import os
+import shutil
+import textwrap
+import time
+from pathlib import Path
+
+from autograder import public
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTIONS = ROOT / "solutions" / "batchnorm"
+TIMEOUT = 1.5  # seconds per call; the reference answers in milliseconds
+FUNCTIONS = public.framework.FUNCTIONS
+
+
+def replace_function(module, name, source):
+    """Put ``source`` (a whole ``def name(...)``, maybe with helpers) where ``name`` is defined in ``module``."""
+    text = module.read_text()
+    node = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == name)
+    lines = text.splitlines(keepends=True)
+    replacement = textwrap.dedent(source).strip() + "\n"
+    assert f"def {name}(" in replacement, f"the hostile source must define {name}"
+    module.write_text("".join(lines[:node.lineno - 1] + [replacement] + lines[node.end_lineno:]))
+
+
+def build_submission(folder, function, source):
+    """The reference in ``folder``, with ``function`` replaced by ``source``."""
+    shutil.copytree(SOLUTIONS, folder,
+                    ignore=shutil.ignore_patterns("__pycache__", "executed", "*.ipynb", "selfcheck"))
+    replace_function(folder / f"{FUNCTIONS[function]}.py", function, source)
+    return folder
+
+
+def outputs_of(result, function):
+    """The feedback of every check that exercises ``function``, joined."""
+    return "\n".join(o.output for o in result.outcomes if function in o.check.tags)
+
+
+def first_output_of(result, function):
+    return next(o.output for o in result.outcomes if function in o.check.tags)
+
+
+def assert_honest_functions_kept_their_points(result, reference_scores, hostile_functions):
+    """Every check that does not exercise a hostile function scores as the reference."""
+    changed = {o.check.name: (o.score, reference_scores[o.check.name], o.output) for o in result.outcomes
+               if not set(o.check.tags) & set(hostile_functions) and o.score != reference_scores[o.check.name]}
+    assert not changed, f"honest checks lost points: {changed}"
+
+
+def assert_hostile_function_earned_nothing(result, function):
+    earned = {o.check.name: o.score for o in result.outcomes if function in o.check.tags and o.score}
+    assert not earned, f"checks of {function} earned points: {earned}"
+
+
+def processes_with(marker, wait=2.0):
+    """pids of host processes whose command line holds ``marker``, after giving
+    killed processes up to ``wait`` seconds to disappear."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+        found = [pid for pid in found if pid != os.getpid()]
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
