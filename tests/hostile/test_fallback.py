@@ -1,0 +1,100 @@
+"""The fallback launcher (resource limits and a process group, for machines where
+bubblewrap cannot run): time, memory and process limits, and honest protections."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autograder.sandbox import LimitsLauncher, Limits
+from autograder.sandbox.launchers import CONFINE, UIDS, _kill_all_of
+
+from .support import (TIMEOUT, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
+                      outputs_of, processes_with)
+from .test_memory import GROWING_ARRAYS, ONE_HUGE_ARRAY
+from .test_time import ENDLESS_LOOP
+
+# At most 64 children even where nothing stops it: a real fork bomb outside a
+# sandbox, run as root, would take the test machine down.
+BOUNDED_FORK_BOMB = """
+def zeros_init(fan_in, fan_out):
+    import os
+    children = 0
+    try:
+        while children < 64:
+            if os.fork() == 0:
+                os.execv("/bin/sleep", ["sleep", "MARKER"])
+            children += 1
+    except OSError as err:
+        raise RuntimeError(f"fork failed after {children} children: {err}")
+    raise RuntimeError(f"started all {children} children")
+"""
+
+LEFT_RUNNING = """
+def he_init(fan_in, fan_out, rng=None):
+    import subprocess
+    subprocess.Popen(["sleep", "MARKER"])
+    subprocess.Popen(["sh", "-c", "sleep MARKER"])
+    if rng is None:
+        rng = np.random.default_rng()
+    return rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in / 2)
+"""
+
+
+def test_the_fallback_stops_an_endless_loop(hostile, grade, reference_scores):
+    result = grade(hostile("batchnorm_backward", ENDLESS_LOOP), launcher=LimitsLauncher())
+    assert_hostile_function_earned_nothing(result, "batchnorm_backward")
+    assert f"batchnorm_backward did not return within {TIMEOUT:g} s" in outputs_of(result, "batchnorm_backward")
+    assert_honest_functions_kept_their_points(result, reference_scores, ["batchnorm_backward"])
+
+
+@pytest.mark.parametrize("source, limits, gib", [(ONE_HUGE_ARRAY, Limits(), "1.5"),
+                                                 (GROWING_ARRAYS, Limits(memory_bytes=512 << 20), "0.5")],
+                         ids=["one-huge-array", "growing-arrays"])
+def test_the_fallback_caps_memory(hostile, grade, reference_scores, source, limits, gib):
+    result = grade(hostile("batchnorm_backward_alt", source), launcher=LimitsLauncher(limits), timeout=8)
+    assert_hostile_function_earned_nothing(result, "batchnorm_backward_alt")
+    assert f"exceeded the memory limit ({gib} GiB)" in outputs_of(result, "batchnorm_backward_alt")
+    assert_honest_functions_kept_their_points(result, reference_scores, ["batchnorm_backward_alt"])
+
+
+def test_the_fallback_kills_what_the_submission_left_running(hostile, grade, reference_scores, marker):
+    result = grade(hostile("he_init", LEFT_RUNNING.replace("MARKER", marker)), launcher=LimitsLauncher())
+    assert processes_with(marker) == []
+    assert_honest_functions_kept_their_points(result, reference_scores, [])
+
+
+def test_the_fallback_claims_a_process_limit_only_where_it_binds():
+    launcher = LimitsLauncher()
+    claims = any("processes" in p and "at most" in p for p in launcher.protections)
+    # RLIMIT_NPROC binds every user but root.
+    assert claims == (os.geteuid() != 0 or launcher.drops_root)
+
+
+def test_the_fallback_stops_a_fork_bomb_where_the_process_limit_binds(hostile, grade, reference_scores, marker):
+    launcher = LimitsLauncher()
+    if os.geteuid() == 0 and not launcher.drops_root:
+        pytest.skip("the grader is root and the interpreter is not readable by other users, so the fallback "
+                    "cannot give up root and RLIMIT_NPROC does not bind; see the confine.py test below")
+    result = grade(hostile("zeros_init", BOUNDED_FORK_BOMB.replace("MARKER", marker)), launcher=launcher)
+    output = outputs_of(result, "zeros_init")
+    assert "fork failed after" in output, output
+    assert processes_with(marker) == []
+    assert_honest_functions_kept_their_points(result, reference_scores, ["zeros_init"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving the child an unprivileged uid needs root")
+def test_confine_gives_up_root_and_caps_the_processes_of_its_uid(marker):
+    """What the fallback does when it can give up root, on a shell, which every uid can run."""
+    uid = UIDS.take()
+    script = f"id -u; n=0; while [ $n -lt 64 ]; do sleep {marker} >/dev/null 2>&1 & n=$((n+1)); done"
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", str(CONFINE), "nproc=8", f"uid={uid}", "--",
+                               "/bin/sh", "-c", script], capture_output=True, text=True, timeout=20)
+        started = len(processes_with(marker, wait=0))
+    finally:
+        _kill_all_of(uid)
+        UIDS.give_back(uid)
+    assert done.stdout.split() == [str(uid)], done.stderr
+    assert "fork" in done.stderr.lower() or "resource temporarily unavailable" in done.stderr.lower()
+    assert 0 < started < 8
