@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from .. import public
@@ -93,8 +94,10 @@ class _Confined(public.runner.Launcher):
         uid = _uid_of(process.args)
         if uid is not None:
             process.wait()
-            _kill_all_of(uid)
-            UIDS.give_back(uid)
+            # A uid goes back to the pool only when its last process is gone, so that
+            # the next child never counts a dying one against its process limit.
+            if _kill_all_of(uid):
+                UIDS.give_back(uid)
 
     def explain_death(self, returncode):
         number = self.signal_of(returncode)
@@ -145,9 +148,9 @@ class BubblewrapLauncher(_Confined):
         interpreter, options, script, rest = _split(argv)
         child = [interpreter, *options, f"{RUNNER_IN_SANDBOX}/{Path(script).name}",
                  *[SUBMISSION_IN_SANDBOX if Path(a) == Path(submission) else a for a in rest]]
-        # The child's uid must be able to read the scratch copy (it is read-only inside).
-        os.chmod(submission, 0o755)
         uid = UIDS.take() if self.as_root else None
+        if uid is not None:
+            _let_others_read(submission)
         return self.sandbox(child, uid, {Path(script).resolve().parent: RUNNER_IN_SANDBOX,
                                          Path(submission).resolve(): SUBMISSION_IN_SANDBOX})
 
@@ -162,11 +165,14 @@ class BubblewrapLauncher(_Confined):
             namespaces = ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
         binds = {**_python_tree(), CONFINE: CONFINE_IN_SANDBOX, **binds}
         mounts = [item for host, inside in binds.items() for item in ("--ro-bind", str(host), str(inside))]
+        # The private /tmp comes first, so that a venv that lives in the host's /tmp
+        # is bound inside it rather than hidden by it.
         return [self.bwrap, *namespaces, "--die-with-parent", "--new-session", "--hostname", "sandbox",
-                "--clearenv", *_setenv(CHILD_ENVIRONMENT), *_system_tree(),
+                "--clearenv", *_setenv(CHILD_ENVIRONMENT),
+                "--perms", "1777", "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp", *_system_tree(),
                 *_folders_leading_to([*binds.values(), *_venv_link()[2:]]), *mounts, *_venv_link(),
-                "--perms", "1777", "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
-                "--chdir", "/tmp", "--", *self.confine(command, uid, confine=CONFINE_IN_SANDBOX)]
+                "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--",
+                *self.confine(command, uid, confine=CONFINE_IN_SANDBOX)]
 
     def works(self):
         """Whether bubblewrap exists and can build this sandbox here (user
@@ -214,8 +220,8 @@ class LimitsLauncher(_Confined):
 
     def command(self, argv, submission):
         uid = None
-        if self.drops_root and _reachable_by_others(Path(argv[2])) and _reachable_by_others(Path(submission)):
-            os.chmod(submission, 0o755)
+        if self.drops_root and _reachable_by_others(Path(argv[2])) and _reachable_by_others(Path(submission).parent):
+            _let_others_read(submission)
             uid = UIDS.take()
         return self.confine(argv, uid)
 
@@ -266,7 +272,7 @@ def _venv_link():
 def _folders_leading_to(paths):
     """Create the folders above ``paths`` readable by all: bubblewrap, as root,
     would create them for root only, and the child's uid could not reach inside."""
-    folders = sorted({str(p) for path in paths for p in Path(path).parents if p != Path("/")},
+    folders = sorted({str(p) for path in paths for p in Path(path).parents if p not in (Path("/"), Path("/tmp"))},
                      key=lambda p: p.count("/"))
     return [item for folder in folders for item in ("--perms", "0755", "--dir", folder)]
 
@@ -281,19 +287,41 @@ def _reachable_by_others(path):
     return all(os.stat(p).st_mode & 0o001 for p in path.parents) and bool(os.stat(path).st_mode & 0o004)
 
 
+def _let_others_read(submission):
+    """Let the child's uid read the submission's scratch copy (the grader makes it
+    for root only): add read and search permission for others, take nothing away."""
+    for path in [Path(submission), *Path(submission).glob("*.py")]:
+        os.chmod(path, path.stat().st_mode & 0o7777 | (0o005 if path.is_dir() else 0o004))
+
+
 def _uid_of(args):
     items = args if isinstance(args, (list, tuple)) else ()
     return next((int(a[4:]) for a in items if isinstance(a, str) and a.startswith("uid=")), None)
 
 
-def _kill_all_of(uid):
-    """Kill every process of ``uid``: only the child and what it started run as it."""
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and entry.stat().st_uid == uid:
-                os.kill(int(entry.name), signal.SIGKILL)
-        except OSError:
-            pass
+def _kill_all_of(uid, wait=5.0):
+    """Kill every process of ``uid`` (only the child and what it started run as it);
+    whether they were all gone, zombies included, within ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        alive = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit() and _owner(entry) == uid]
+        if not alive:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+
+
+def _owner(entry):
+    try:
+        return entry.stat().st_uid
+    except OSError:
+        return None
 
 
 def _signal_name(number):
