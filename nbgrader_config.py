@@ -19,3 +19,19 @@ c.CourseDirectory.release_directory = "release"
 c.Autograde.exclude_overwriting = {"batchnorm": STUDENT_MODULES}
 # A grade cell a student deleted is put back and graded, never silently scored 0.
 c.OverwriteCells.add_missing_cells = True
+
+# nbgrader copies .py files verbatim; this hook replaces their solutions with stubs.
+c.GenerateAssignment.post_convert_hook = "builder.nbgrader_hook.stub_release_modules"
+
+# Autograde: honest submissions raise no checksum warning, so a real one stands out.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOutput,  # noqa: E402
+                                    DeduplicateIds, GetGrades, OverwriteKernelspec)
+
+from autograder.nbgrader_preprocessors import OverwriteReleasedCells, ShortTracebacks  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
+                                      OverwriteReleasedCells, CheckCellMetadata]
+# Feedback shows the checks' sentences, never hidden tests or the tracebacks that quote them.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTracebacks, CSSHTMLHeaderPreprocessor]
+c.ClearHiddenTests.enforce_metadata = False

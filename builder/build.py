@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from .regions import MarkerError, has_markers, solution_version, student_version
+from .regions import MarkerError, has_markers, solution_version
 
 ASSIGNMENT = "batchnorm"
 LEAK_WORDS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS")
@@ -20,8 +20,9 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "
 
 
 def _nbgrader_release(root, staging):
-    """Notebooks: nbgrader clears solutions and hidden tests and records the grade
-    cells in the gradebook (autograde needs them); other files are copied verbatim."""
+    """nbgrader clears solutions and hidden tests in the notebooks and records the
+    grade cells in the gradebook (autograde needs them); the post-convert hook set in
+    nbgrader_config.py (builder.nbgrader_hook) stubs the modules."""
     rel = staging.parent.relative_to(root)
     cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force", "--quiet",
            f"--CourseDirectory.release_directory={rel}"]
@@ -37,13 +38,16 @@ def _copy_source(root, staging):
     shutil.copytree(root / "assignment" / ASSIGNMENT, staging, ignore=IGNORED)
 
 
-def _rewrite_modules(version):
-    def step(root, staging):
-        for path in sorted(staging.glob("*.py")):
-            text = path.read_text()
-            if has_markers(text):
-                path.write_text(version(text, path.name))
-    return step
+def rewrite_modules(folder, version):
+    """Apply ``student_version`` or ``solution_version`` to the modules in ``folder``."""
+    for path in sorted(Path(folder).glob("*.py")):
+        text = path.read_text()
+        if has_markers(text):
+            path.write_text(version(text, path.name))
+
+
+def _solution_modules(root, staging):
+    rewrite_modules(staging, solution_version)
 
 
 def _solution_notebooks(root, staging):
@@ -65,8 +69,8 @@ def _no_leaks(root, staging):
                                  "recognised as markers")
 
 
-RELEASE_STEPS = [_nbgrader_release, _rewrite_modules(student_version), _no_leaks]
-SOLUTION_STEPS = [_copy_source, _rewrite_modules(solution_version), _solution_notebooks, _no_leaks]
+RELEASE_STEPS = [_nbgrader_release, _no_leaks]
+SOLUTION_STEPS = [_copy_source, _solution_modules, _solution_notebooks, _no_leaks]
 
 
 class BuildError(RuntimeError):
