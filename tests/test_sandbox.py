@@ -1,0 +1,40 @@
+"""Choosing the sandbox: the default of grade_submission, the command line's
+--sandbox and --memory, and the protections each result names."""
+import json
+
+import pytest
+from conftest import SOLUTIONS
+
+from autograder import sandbox
+from autograder.cli import main
+from autograder.grade import grade_submission
+
+
+def test_grading_is_sandboxed_by_default():
+    result = grade_submission(SOLUTIONS)
+    assert result.score == result.max_score
+    expected = "PID namespace" if sandbox.bubblewrap_works() else "own process group"
+    assert any(expected in p for p in result.protections), result.protections
+
+
+@pytest.mark.parametrize("mode, named", [("limits", "own process group, killed when grading ends"),
+                                         ("none", "separate process")])
+def test_the_command_line_chooses_the_sandbox_and_its_memory_limit(tmp_path, mode, named):
+    target = tmp_path / "result.json"
+    assert main(["grade", str(SOLUTIONS), "--sandbox", mode, "--memory", "0.75", "--json", str(target)]) == 0
+    result = json.loads(target.read_text())
+    assert result["score"] == 65 and named in result["output"]
+    assert ("memory limit 0.75 GiB per process" in result["output"]) == (mode != "none")
+
+
+@pytest.mark.parametrize("arguments, sentence", [(["--memory", "0"], "--memory must be positive"),
+                                                 (["--sandbox", "chroot"], "invalid choice: 'chroot'")])
+def test_bad_sandbox_options_are_refused_with_a_sentence(capsys, arguments, sentence):
+    with pytest.raises(SystemExit) as exit_:
+        main(["grade", str(SOLUTIONS), *arguments])
+    assert exit_.value.code == 2 and sentence in capsys.readouterr().err
+
+
+def test_an_unknown_mode_names_the_choices():
+    with pytest.raises(ValueError, match="auto, bubblewrap, limits, none"):
+        sandbox.launcher("chroot")
