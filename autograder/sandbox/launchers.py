@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from .. import public
-from .limits import Limits, gib, nproc_is_enforced
+from .limits import Limits, gib
 
 CONFINE = Path(__file__).with_name("confine.py")
 CONFINE_IN_SANDBOX = "/sandbox/confine.py"
@@ -81,10 +81,11 @@ class _Confined(public.runner.Launcher):
         self.limits = limits or Limits()
         self.as_root = os.geteuid() == 0
 
-    def confine(self, command, uid, *, confine=CONFINE):
+    def confine(self, command, uid, *, confine=CONFINE, processes=True):
         """``command`` under the limits (and as ``uid``), through confine.py."""
         who = [f"uid={uid}"] if uid is not None else []
-        return [sys.executable, "-I", "-S", str(confine), *self.limits.confine_args(), *who, "--", *command]
+        limits = self.limits.confine_args(processes=processes)
+        return [sys.executable, "-I", "-S", str(confine), *limits, *who, "--", *command]
 
     def popen_options(self):
         return {"start_new_session": True, "env": CHILD_ENVIRONMENT}
@@ -142,7 +143,7 @@ class BubblewrapLauncher(_Confined):
                 "filesystem: read-only Python and numpy, a read-only copy of the submission and a private "
                 f"{SCRATCH_BYTES >> 20} MiB /tmp; nothing else of the grader's disk",
                 f"runs as {who}", "environment cleared",
-                *self.limits.describe(processes_enforced=self.as_root or nproc_is_enforced()))
+                *self.limits.describe())
 
     def command(self, argv, submission):
         interpreter, options, script, rest = _split(argv)
@@ -200,13 +201,15 @@ class BubblewrapLauncher(_Confined):
 class LimitsLauncher(_Confined):
     """The fallback: resource limits and a process group of its own. The child
     sees the grader's files and network. It runs as the grader's user, unless that
-    is root and the interpreter and submission are readable by others: then it
+    is root and the interpreter, the runner and the temporary folder (which holds
+    the submission's scratch copy) are readable by others: then it
     gets an unprivileged uid of its own, which also makes the process limit bind
     and lets every process it started be found and killed at the end."""
 
     def __init__(self, limits=None):
         super().__init__(limits)
-        self.drops_root = self.as_root and _reachable_by_others(Path(sys.executable))
+        needed = (Path(sys.executable), public.runner.client.CHILD, Path(tempfile.gettempdir()))
+        self.drops_root = self.as_root and all(map(_reachable_by_others, needed))
 
     @property
     def protections(self):
@@ -216,14 +219,16 @@ class LimitsLauncher(_Confined):
             who = "the grader's own user" + (" (root)" if self.as_root else "")
         return ("time limit per call", "separate process",
                 "own process group, killed when grading ends", f"runs as {who}", "environment cleared",
-                *self.limits.describe(processes_enforced=self.drops_root or nproc_is_enforced()))
+                *self.limits.describe(processes=self.drops_root))
 
     def command(self, argv, submission):
         uid = None
-        if self.drops_root and _reachable_by_others(Path(argv[2])) and _reachable_by_others(Path(submission).parent):
+        if self.drops_root:
             _let_others_read(submission)
             uid = UIDS.take()
-        return self.confine(argv, uid)
+        # Without a uid of its own, RLIMIT_NPROC would not bind root, and for any
+        # other user it would count the grader's processes too.
+        return self.confine(argv, uid, processes=uid is not None)
 
 
 def _split(argv):

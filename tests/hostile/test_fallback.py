@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from autograder.sandbox import LimitsLauncher, Limits
-from autograder.sandbox.launchers import CONFINE, UIDS, _kill_all_of
+from autograder.sandbox.launchers import CONFINE, UIDS, _kill_all_of, _uid_of
 
 from .support import (TIMEOUT, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
                       outputs_of, processes_with)
@@ -69,18 +69,23 @@ def test_the_fallback_kills_what_the_submission_left_running(hostile, grade, ref
     assert_honest_functions_kept_their_points(result, reference_scores, [])
 
 
-def test_the_fallback_claims_a_process_limit_only_where_it_binds():
+def test_the_fallback_sets_and_claims_a_process_limit_only_with_a_uid_of_its_own(tmp_path):
+    # RLIMIT_NPROC does not bind root, and for another user it would count the grader's processes too.
     launcher = LimitsLauncher()
-    claims = any("processes" in p and "at most" in p for p in launcher.protections)
-    # RLIMIT_NPROC binds every user but root.
-    assert claims == (os.geteuid() != 0 or launcher.drops_root)
+    command = launcher.command([sys.executable, "-I", "child.py", str(tmp_path), "3"], tmp_path)
+    if _uid_of(command) is not None:
+        UIDS.give_back(_uid_of(command))
+    sets = any(item.startswith("nproc=") for item in command)
+    claims = any("at most" in p and "processes" in p for p in launcher.protections)
+    assert sets == claims == (_uid_of(command) is not None) == launcher.drops_root
 
 
 def test_the_fallback_stops_a_fork_bomb_where_the_process_limit_binds(hostile, grade, reference_scores, marker):
     launcher = LimitsLauncher()
-    if os.geteuid() == 0 and not launcher.drops_root:
-        pytest.skip("the grader is root and the interpreter is not readable by other users, so the fallback "
-                    "cannot give up root and RLIMIT_NPROC does not bind; see the confine.py test below")
+    if not launcher.drops_root:
+        pytest.skip("the fallback runs the child as the grader's own user here (as root, because the "
+                    "interpreter is not readable by other users), so it sets no process limit; see the "
+                    "confine.py test below")
     result = grade(hostile("zeros_init", BOUNDED_FORK_BOMB.replace("MARKER", marker)), launcher=launcher)
     output = outputs_of(result, "zeros_init")
     assert "fork failed after" in output, output
