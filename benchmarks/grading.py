@@ -1,6 +1,7 @@
 """The grader's command line: start-up, one submission, classes of growing size with
 1 and 2 jobs, and the sandbox's overhead."""
 import shutil
+import statistics
 import sys
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def classes(pool, sizes, jobs_list, extra=()):
         per = [(s, measured[s, j] / s) for s, j in measured if j == jobs]
         if len(per) > 1:
             (small, a), (large, b) = min(per), max(per)
-            section.notes.append(f"With {jobs} job(s), the time per submission at {large} submissions is "
+            section.notes.append(f"With {jobs} job{'s' if jobs > 1 else ''}, the time per submission at {large} submissions is "
                                  f"{b / a:.2f}x that at {small}: grading time grows "
                                  f"{'linearly' if 0.8 < b / a < 1.2 else 'non-linearly'} with class size.")
     return section, measured
@@ -115,16 +116,25 @@ def sandbox_overhead(pool, repeat):
                 launchers.append((f"`autograder.sandbox.launcher({mode!r})`", sandbox.launcher(mode)))
             except Exception as err:  # a sandbox that cannot run here is reported, not fatal
                 notes.append(f"sandbox mode {mode!r} is unavailable here: {err}")
-    section = Section("Sandbox overhead", ["launcher", "median grade_submission()", "overhead"])
-    measured = []
-    for label, launcher in launchers:
-        protections = grade_submission(single, launcher=launcher).protections
-        measured.append((label, protections, seconds(lambda: grade_submission(single, launcher=launcher), repeat)))
-    plain = measured[1][2]
-    for i, (label, protections, wall) in enumerate(measured):
-        section.rows.append([label, fmt(wall), "" if i == 1 else f"{wall - plain:+.3f} s ({wall / plain - 1:+.0%})"])
+    section = Section("Sandbox overhead", ["launcher", "median grade_submission()", "fastest - slowest", "overhead"])
+    protections = [grade_submission(single, launcher=launcher).protections for _, launcher in launchers]
+    times = [[] for _ in launchers]
+    for _ in range(repeat):  # round-robin, so that a change in the machine's load hits every launcher alike
+        for i, (_, launcher) in enumerate(launchers):
+            times[i].append(seconds(lambda: grade_submission(single, launcher=launcher), 1))
+    medians = [statistics.median(t) for t in times]
+    plain, noise = medians[1], max(max(t) - min(t) for t in times)
+    for i, (label, _) in enumerate(launchers):
+        overhead = "" if i == 1 else f"{medians[i] - plain:+.3f} s ({medians[i] / plain - 1:+.0%})"
+        section.rows.append([label, fmt(medians[i]), f"{fmt(min(times[i]))} - {fmt(max(times[i]))}", overhead])
+    largest = max(abs(m - plain) for m in medians)
     section.notes += notes + [
-        f"Median of {repeat} gradings of `{SINGLE}` in one warm process; every grading starts one child "
-        "process (more when a function crashes or hangs).",
-        "Protections of the default launcher: " + "; ".join(measured[0][1]) + "."]
-    return section, {"sandbox_default": measured[0][2], "sandbox_plain": plain}
+        f"{repeat} gradings of `{SINGLE}` with each launcher, taken in turn in one warm process; every grading "
+        "starts one child process (more when a function crashes or hangs).",
+        (f"Every difference from the plain child process (at most {largest:.3f} s) is smaller than the spread "
+         f"between runs of one launcher (up to {noise:.3f} s): the sandbox's overhead is not measurable here."
+         if largest < noise else
+         f"The largest difference from the plain child process, {largest:.3f} s, exceeds the spread between "
+         f"runs of one launcher (up to {noise:.3f} s)."),
+        "Protections of the default launcher: " + "; ".join(protections[0]) + "."]
+    return section, {"sandbox_default": medians[0], "sandbox_plain": plain}

@@ -78,7 +78,7 @@ def autograde_vs_cli(pool: Pool, class_size, cli_single, cli_per_submission, cli
     agree = sum(nb_scores.get(name) == score for name, score in cli_scores.items())
     section.notes += [
         f"The class is the first {class_size} submissions of the command line's classes. The command "
-        "line's per-submission time is from its class of {cli_class_size} with 1 job (nbgrader autograde is serial).",
+        f"line's per-submission time is from its class of {cli_class_size} with 1 job (nbgrader autograde is serial).",
         "nbgrader executes the three notebooks of every submission (their experiments included: the "
         "weight-initialization trials and the batch-norm training runs), each in a fresh kernel; every "
         "kernel's first grade cell grades the modules once. The command line grades the modules only.",
