@@ -69,7 +69,7 @@ def zip_bytes(contents):
         for arcname in sorted(contents):
             info = zipfile.ZipInfo(arcname, date_time=FIXED_TIME)
             info.create_system = 3  # Unix, so that unzip restores the permissions below
-            mode = 0o755 if Path(arcname).name in EXECUTABLES and "/" not in arcname else 0o644
+            mode = 0o755 if arcname in EXECUTABLES else 0o644
             info.external_attr = (0o100000 | mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, contents[arcname], compresslevel=9)
