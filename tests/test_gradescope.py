@@ -158,6 +158,7 @@ def test_student_uid_can_read_the_runner_but_not_the_reference_or_hidden_checks(
     assert [p for p in locked if p.stat().st_mode & 0o077] == []
     runner = master / "selfcheck" / "runner"
     assert runner.stat().st_mode & 0o005 == 0o005 and (runner / "child.py").stat().st_mode & 0o004
+    assert all(p.stat().st_mode & 0o001 for p in (autograder_root, source, source / "assignment", master))
 
 
 def test_setup_script_is_valid_bash(bundle, tmp_path):
