@@ -21,24 +21,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions" / "batchnorm"
 RELEASE = ROOT / "release" / "batchnorm"
 VISIBILITY = "after_due_date"
+OPTIONS = ["--hidden-visibility", VISIBILITY]
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    return build_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip", hidden_visibility=VISIBILITY)
+    return build_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip", OPTIONS)
 
 
 @pytest.fixture(scope="module")
 def autograder_root(bundle, tmp_path_factory):
-    """The bundle as Gradescope lays it out: unpacked in source/, run_autograder
-    copied to the root (setup.sh is not run: the current venv stands in for it)."""
-    root = tmp_path_factory.mktemp("autograder")
-    with zipfile.ZipFile(bundle) as archive:
-        for info in archive.infolist():
-            path = Path(archive.extract(info, root / "source"))
-            path.chmod(info.external_attr >> 16 & 0o777)
-    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
-    return root
+    return unpack(bundle, tmp_path_factory.mktemp("autograder"))
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +42,17 @@ def buggy(tmp_path_factory):
     module = folder / f"{mistake.module}.py"
     module.write_text(apply(mistake, module.read_text()))
     return folder
+
+
+def unpack(bundle, root):
+    """The bundle as Gradescope lays it out: unpacked in source/, run_autograder
+    copied to the root (setup.sh is not run: the current venv stands in for it)."""
+    with zipfile.ZipFile(bundle) as archive:
+        for info in archive.infolist():
+            path = Path(archive.extract(info, root / "source"))
+            path.chmod(info.external_attr >> 16 & 0o777)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    return root
 
 
 def run_autograder(root, submission):
@@ -63,11 +67,10 @@ def run_autograder(root, submission):
     return json.loads((root / "results" / "results.json").read_text()), done.stdout
 
 
-def cli_results(submission, tmp_path):
+def cli_results(submission, tmp_path, options=OPTIONS):
     target = tmp_path / "cli.json"
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--json", str(target),
-                           "--hidden-visibility", VISIBILITY], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+                           *options], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(target.read_text())
 
@@ -124,7 +127,7 @@ def test_modules_uploaded_inside_a_folder_are_found(autograder_root, tmp_path):
 
 
 def test_bundle_is_byte_identical_and_laid_out_for_gradescope(bundle, tmp_path):
-    again = build_bundle(tmp_path / "again.zip", hidden_visibility=VISIBILITY)
+    again = build_bundle(tmp_path / "again.zip", OPTIONS)
     assert again.read_bytes() == bundle.read_bytes()
     with zipfile.ZipFile(bundle) as archive:
         infos = {i.filename: i for i in archive.infolist()}
@@ -166,3 +169,18 @@ def test_setup_script_is_valid_bash(bundle, tmp_path):
         (tmp_path / "setup.sh").write_bytes(archive.read("setup.sh"))
     done = subprocess.run(["bash", "-n", str(tmp_path / "setup.sh")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_grading_options_given_to_build_are_baked_in(buggy, tmp_path):
+    bundle = tmp_path / "limits.zip"
+    options = ["--timeout", "2", "--sandbox", "limits", "--memory", "1"]
+    done = subprocess.run([sys.executable, "-m", "autograder.gradescope", "build", "--out", str(bundle),
+                           "--sandbox", "limits", "--timeout", "2", "--memory", "1", "--hidden-visibility", "visible"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(bundle) as archive:
+        last = archive.read("run_autograder").decode().rstrip().splitlines()[-1]
+    assert last.endswith('--root "$ROOT" --hidden-visibility visible --timeout 2 --sandbox limits --memory 1')
+    results, _ = run_autograder(unpack(bundle, tmp_path / "autograder"), buggy)
+    assert "own process group" in results["output"] and "memory limit 1 GiB" in results["output"]
+    assert without_time(results) == without_time(cli_results(buggy, tmp_path, options + ["--hidden-visibility", "visible"]))

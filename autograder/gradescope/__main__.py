@@ -1,13 +1,16 @@
 """python -m autograder.gradescope: build the bundle, or grade as run_autograder does.
 
-    python -m autograder.gradescope build [--out FILE] [--hidden-visibility V] [--timeout S]
-    python -m autograder.gradescope run [--root DIR] [--hidden-visibility V] [--timeout S]
+    python -m autograder.gradescope build [--out FILE] [GRADING OPTIONS]
+    python -m autograder.gradescope run [--root DIR] [GRADING OPTIONS]
+
+The grading options (--hidden-visibility, --timeout, --sandbox, --memory) given to
+``build`` are baked into the bundle's run_autograder, which passes them to ``run``.
 """
 import argparse
 import sys
 from pathlib import Path
 
-from ..cli import VISIBILITIES
+from ..cli import VISIBILITIES, _launcher, _sandbox_options
 
 
 def _parser():
@@ -23,7 +26,20 @@ def _parser():
                           help="Gradescope visibility of the hidden checks (default: visible)")
         verb.add_argument("--timeout", type=float, metavar="SECONDS",
                           help="time limit of every call of a student function (default 5)")
+        _sandbox_options(verb)
     return parser
+
+
+def grading_options(args):
+    """The grading options of ``args`` that differ from the defaults, as run's arguments."""
+    defaults = _parser().parse_args(["build"])
+    options = []
+    for flag in ("--hidden-visibility", "--timeout", "--sandbox", "--memory"):
+        dest = flag[2:].replace("-", "_")
+        value = getattr(args, dest)
+        if value != getattr(defaults, dest):
+            options += [flag, f"{value:g}" if isinstance(value, float) else value]
+    return options
 
 
 def main(argv=None):
@@ -31,13 +47,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.timeout is not None and args.timeout <= 0:
         parser.error("--timeout must be positive")
+    if args.memory <= 0:
+        parser.error("--memory must be positive")
     if args.verb == "build":
         from .bundle import build_bundle
-        path = build_bundle(args.out, args.hidden_visibility, args.timeout)
+        path = build_bundle(args.out, grading_options(args))
         print(f"wrote {path} ({path.stat().st_size} bytes); upload it as the assignment's autograder")
         return 0
     from .run import run
-    run(args.root, args.hidden_visibility, 5.0 if args.timeout is None else args.timeout)
+    run(args.root, args.hidden_visibility, 5.0 if args.timeout is None else args.timeout, _launcher(args, parser))
     return 0
 
 

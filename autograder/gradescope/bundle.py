@@ -6,6 +6,7 @@ The zip is byte-identical from run to run: entries are sorted, and every entry h
 the same timestamp and a permission that depends only on whether it is a script.
 """
 import io
+import shlex
 import zipfile
 from pathlib import Path
 
@@ -43,15 +44,10 @@ def _tree(folder, arcbase):
             yield f"{arcbase}/{'/'.join(parts)}", path
 
 
-def bundle_contents(hidden_visibility=None, timeout=None):
-    """{arcname: bytes} of the bundle. ``hidden_visibility`` and ``timeout`` are
-    baked into run_autograder as the grader's options."""
-    options = []
-    if hidden_visibility:
-        options += ["--hidden-visibility", hidden_visibility]
-    if timeout is not None:
-        options += ["--timeout", f"{timeout:g}"]
-    run_autograder = (HERE / "run_autograder").read_text().replace("@GRADING_OPTIONS@", " ".join(options))
+def bundle_contents(grading_options=()):
+    """{arcname: bytes} of the bundle; ``grading_options`` (e.g. ["--hidden-visibility",
+    "after_due_date"]) are baked into run_autograder as the options of every grading."""
+    run_autograder = (HERE / "run_autograder").read_text().replace("@GRADING_OPTIONS@", shlex.join(grading_options))
     contents = {"setup.sh": (HERE / "setup.sh").read_bytes(),
                 "run_autograder": run_autograder.replace(" \n", "\n").encode(),
                 "requirements.txt": pinned_requirements().encode()}
@@ -76,8 +72,8 @@ def zip_bytes(contents):
     return buffer.getvalue()
 
 
-def build_bundle(target, hidden_visibility=None, timeout=None):
+def build_bundle(target, grading_options=()):
     """Write the bundle to ``target`` and return its path."""
     target = Path(target)
-    write_atomic_bytes(target, zip_bytes(bundle_contents(hidden_visibility, timeout)))
+    write_atomic_bytes(target, zip_bytes(bundle_contents(grading_options)))
     return target

@@ -25,12 +25,13 @@ def modules_folder(submission):
     return submission
 
 
-def run(root, hidden_visibility=None, timeout=5.0):
-    """Grade ``root/submission``, write ``root/results/results.json``, return the Result."""
+def run(root, hidden_visibility=None, timeout=5.0, launcher=None):
+    """Grade ``root/submission``, write ``root/results/results.json``, return the Result.
+    ``launcher`` confines the student's code (default: the sandbox's best here)."""
     root = Path(root)
     folder = modules_folder(root / "submission")
     print(f"grading the modules in {folder} with the autograder in {Path(__file__).resolve().parent.parent}")
-    result = grade_submission(folder, timeout=timeout, name="submission")
+    result = grade_submission(folder, timeout=timeout, name="submission", launcher=launcher)
     write_atomic(root / "results" / "results.json", results_json(result, hidden_visibility))
     print(f"score {result.score:g} / {result.max_score:g}; protections: {', '.join(result.protections)}")
     return result
