@@ -12,7 +12,7 @@ from .reports.tables import class_table, feedback_markdown
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
-def _sandbox_options(parser):
+def add_sandbox_options(parser):
     parser.add_argument("--sandbox", choices=sandbox.MODES, default="auto",
                         help="how student code is confined: bubblewrap namespaces, resource limits only, "
                              "or none (default auto: bubblewrap where it works, else limits)")
@@ -21,7 +21,7 @@ def _sandbox_options(parser):
                                             "(default %(default)g)")
 
 
-def _launcher(args, parser):
+def launcher_from_args(args, parser):
     if args.memory <= 0:
         parser.error("--memory must be positive")
     try:
@@ -46,12 +46,12 @@ def _parser():
                        help="time limit of every call of a student function (default 5)")
     grade.add_argument("--hidden-visibility", choices=VISIBILITIES,
                        help="Gradescope visibility of the hidden checks (default: visible)")
-    _sandbox_options(grade)
+    add_sandbox_options(grade)
     verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference")
     demo = verbs.add_parser("demo", help="build the demo class and grade it")
     demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
     demo.add_argument("--jobs", type=int, default=2, metavar="N")
-    _sandbox_options(demo)
+    add_sandbox_options(demo)
     return parser
 
 
@@ -65,16 +65,16 @@ def main(argv=None):
     if args.verb == "demo":
         from .demo import build_demo_class
         folders = build_demo_class()
-        results = grade_class(folders, out=args.out, jobs=args.jobs, launcher=_launcher(args, parser))
+        results = grade_class(folders, out=args.out, jobs=args.jobs, launcher=launcher_from_args(args, parser))
         print(class_table(results))
-        print(f"\nResults, feedback and grades.csv are in {args.out}/")
+        print(f"\nResults, feedback, grades.csv and the class report (report.html) are in {args.out}/")
         return 0
     if args.json and len(args.submissions) != 1:
         parser.error("--json takes exactly one submission; use --out DIR for several")
     if args.jobs < 1 or args.timeout <= 0:
         parser.error("--jobs must be at least 1 and --timeout positive")
     results = grade_class(args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout,
-                          hidden_visibility=args.hidden_visibility, launcher=_launcher(args, parser))
+                          hidden_visibility=args.hidden_visibility, launcher=launcher_from_args(args, parser))
     if args.json:
         write_atomic(args.json, results_json(results[0], args.hidden_visibility))
     if len(results) == 1 and not args.out:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import VISIBILITIES, _launcher, _sandbox_options
+from ..cli import VISIBILITIES, add_sandbox_options, launcher_from_args
 
 
 def _parser():
@@ -26,7 +26,7 @@ def _parser():
                           help="Gradescope visibility of the hidden checks (default: visible)")
         verb.add_argument("--timeout", type=float, metavar="SECONDS",
                           help="time limit of every call of a student function (default 5)")
-        _sandbox_options(verb)
+        add_sandbox_options(verb)
     return parser
 
 
@@ -55,7 +55,7 @@ def main(argv=None):
         print(f"wrote {path} ({path.stat().st_size} bytes); upload it as the assignment's autograder")
         return 0
     from .run import run
-    run(args.root, args.hidden_visibility, 5.0 if args.timeout is None else args.timeout, _launcher(args, parser))
+    run(args.root, args.hidden_visibility, 5.0 if args.timeout is None else args.timeout, launcher_from_args(args, parser))
     return 0
 
 
