@@ -6,7 +6,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .grade import grade_submission
+from .checks import ALL
+from .grade import Result, grade_submission
 from .reports.class_report import class_report_html
 from .reports.files import write_atomic
 from .reports.results import results_json
@@ -52,7 +53,12 @@ def grade_class(folders, out=None, jobs=1, progress=True, hidden_visibility=None
                    for i, (folder, name) in enumerate(zip(folders, names))}
         for future in as_completed(futures):
             i = futures[future]
-            result = results[i] = future.result()
+            try:
+                result = future.result()
+            except Exception as err:  # one submission's failure must not stop the class
+                result = Result.nothing_graded(names[i], ALL, f"The grader failed on this submission "
+                                                              f"({type(err).__name__}: {err}); nothing was graded.")
+            results[i] = result
             if out is not None:
                 write_atomic(Path(out) / f"{result.name}.json", results_json(result, hidden_visibility))
                 write_atomic(Path(out) / f"{result.name}.md", feedback_markdown(result))

@@ -30,6 +30,11 @@ class Result:
     def max_score(self):
         return sum(o.check.points for o in self.outcomes)
 
+    @classmethod
+    def nothing_graded(cls, name, checks, notice, execution_time=0.0):
+        """Every check scores 0, with ``notice`` as the reason."""
+        return cls(name, [Outcome(c, 0.0, notice) for c in checks], (), execution_time, notice)
+
 
 _reference = None
 
@@ -56,9 +61,8 @@ def grade_submission(submission, *, checks=ALL, launcher=None, timeout=5.0, name
     name = name or submission.name
     start = time.monotonic()
     if not submission.is_dir():
-        notice = f"{submission} is not a folder; nothing was graded."
-        outcomes = [Outcome(c, 0.0, notice) for c in checks]
-        return Result(name, outcomes, (), time.monotonic() - start, notice)
+        return Result.nothing_graded(name, checks, f"{submission} is not a folder; nothing was graded.",
+                                     time.monotonic() - start)
     with tempfile.TemporaryDirectory(prefix="batchnorm-submission-") as scratch:
         scratch = Path(scratch)
         _copy_modules(submission, scratch)

@@ -180,3 +180,26 @@ def test_cli_out_writes_a_file_per_submission_and_the_class_files(tmp_path, solu
 def test_cli_bad_usage_exits_nonzero_with_a_message(args):
     done = run_cli(*args)
     assert done.returncode == 2 and "usage:" in done.stderr
+
+
+def test_a_grader_failure_on_one_submission_does_not_stop_the_class(monkeypatch, tmp_path, solution_copy):
+    import autograder.classroom as classroom
+    real = classroom.grade_submission
+
+    def flaky(folder, **options):
+        if folder.name == "broken":
+            raise OSError("disk full")
+        return real(folder, **options)
+
+    monkeypatch.setattr(classroom, "grade_submission", flaky)
+    (tmp_path / "broken").mkdir()
+    results = grade_class([tmp_path / "broken", solution_copy], out=tmp_path / "out", progress=False)
+    assert results[0].score == 0 and "The grader failed on this submission (OSError: disk full)" in results[0].notice
+    assert results[1].score == MAX
+    assert json.loads((tmp_path / "out" / "broken.json").read_text())["score"] == 0
+
+
+def test_an_unforeseen_error_in_a_check_costs_only_that_check():
+    check = public.framework.Check("odd", "preprocessing", 1, ("zero_centered",), lambda s, r: [][0])
+    outcome = public.framework.run_check(check, None, LiveReference())
+    assert outcome.score == 0 and "could not judge your result (IndexError" in outcome.output

@@ -80,6 +80,9 @@ def run_check(check, student, ref):
         check.func(student, ref.for_check(check.name))
     except (CheckFailed, StudentError) as err:
         return Outcome(check, 0.0, str(err))
+    except Exception as err:  # a value no check foresaw; it costs this check, not the others
+        return Outcome(check, 0.0, f"The check could not judge your result ({type(err).__name__}: {err}). "
+                                   "If your code looks right, show this message to your instructor.")
     return Outcome(check, float(check.points), "Passed.")
 
 
