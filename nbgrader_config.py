@@ -5,10 +5,12 @@ never creates a stray gradebook elsewhere.
 """
 from pathlib import Path
 
+from autograder.public.framework import FUNCTIONS
+
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 ROOT = Path(__file__).resolve().parent
-STUDENT_MODULES = ["preprocessing.py", "initializers.py", "batchnorm.py"]
+STUDENT_MODULES = sorted({f"{module}.py" for module in FUNCTIONS.values()})
 
 c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"

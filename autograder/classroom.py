@@ -6,21 +6,28 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .checks import ALL
-from .grade import Result, grade_submission
+from .grade import grade_submission
 from .reports.class_report import class_report_html
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown, grades_csv
 
 
+RESERVED = {"grades", "summary", "table", "report"}  # the class files written beside them
+
+
 def unique_names(folders):
-    """A file-safe name per submission: its folder name, made unique if needed."""
-    names, seen = [], {}
+    """A file-safe name per submission: its folder name, made unique if needed, and
+    never one that would overwrite the class files."""
+    names, taken = [], set(RESERVED)
     for folder in folders:
         base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(folder).resolve().name) or "submission"
-        seen[base] = seen.get(base, 0) + 1
-        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name)
+        names.append(name)
     return names
 
 
@@ -53,12 +60,7 @@ def grade_class(folders, out=None, jobs=1, progress=True, hidden_visibility=None
                    for i, (folder, name) in enumerate(zip(folders, names))}
         for future in as_completed(futures):
             i = futures[future]
-            try:
-                result = future.result()
-            except Exception as err:  # one submission's failure must not stop the class
-                result = Result.nothing_graded(names[i], ALL, f"The grader failed on this submission "
-                                                              f"({type(err).__name__}: {err}); nothing was graded.")
-            results[i] = result
+            result = results[i] = future.result()
             if out is not None:
                 write_atomic(Path(out) / f"{result.name}.json", results_json(result, hidden_visibility))
                 write_atomic(Path(out) / f"{result.name}.md", feedback_markdown(result))

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from . import sandbox
 from .classroom import grade_class
+from .grade import DEFAULT_TIMEOUT
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown
@@ -12,18 +13,42 @@ from .reports.tables import class_table, feedback_markdown
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 
+def _positive(type_):
+    def parse(text):
+        value = type_(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return value
+    parse.__name__ = type_.__name__
+    return parse
+
+
+def add_grading_options(parser):
+    """Options of every grading front end: visibility, time limit, sandbox."""
+    parser.add_argument("--hidden-visibility", choices=VISIBILITIES,
+                        help="Gradescope visibility of the hidden checks (default: visible)")
+    parser.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help="time limit of every call of a student function (default %(default)g)")
+    add_sandbox_options(parser)
+
+
 def add_sandbox_options(parser):
     parser.add_argument("--sandbox", choices=sandbox.MODES, default="auto",
                         help="how student code is confined: bubblewrap namespaces, resource limits only, "
                              "or none (default auto: bubblewrap where it works, else limits)")
-    parser.add_argument("--memory", type=float, default=sandbox.Limits.memory_bytes / sandbox.GiB,
+    parser.add_argument("--memory", type=_positive(float), default=sandbox.Limits.memory_bytes / sandbox.GiB,
                         metavar="GIB", help="memory limit of the process running student code, in GiB "
                                             "(default %(default)g)")
 
 
+def _report_faults(results):
+    """The grader's own failures go to the instructor, on stderr; students see a
+    plain sentence in their feedback."""
+    for what, why in (fault for result in results for fault in result.faults):
+        print(f"warning: the grader failed on {what}: {why}", file=sys.stderr)
+
+
 def launcher_from_args(args, parser):
-    if args.memory <= 0:
-        parser.error("--memory must be positive")
     try:
         return sandbox.launcher(args.sandbox, sandbox.Limits(memory_bytes=int(args.memory * sandbox.GiB)))
     except sandbox.SandboxUnavailable as err:
@@ -41,16 +66,12 @@ def _parser():
     where.add_argument("--json", type=Path, metavar="FILE", help="write the result file (one submission)")
     where.add_argument("--out", type=Path, metavar="DIR",
                        help="write NAME.json and NAME.md per submission, grades.csv and summary.json")
-    grade.add_argument("--jobs", type=int, default=1, metavar="N", help="submissions graded at once")
-    grade.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
-                       help="time limit of every call of a student function (default 5)")
-    grade.add_argument("--hidden-visibility", choices=VISIBILITIES,
-                       help="Gradescope visibility of the hidden checks (default: visible)")
-    add_sandbox_options(grade)
+    grade.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="submissions graded at once")
+    add_grading_options(grade)
     verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference")
     demo = verbs.add_parser("demo", help="build the demo class and grade it")
     demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
-    demo.add_argument("--jobs", type=int, default=2, metavar="N")
+    demo.add_argument("--jobs", type=_positive(int), default=2, metavar="N")
     add_sandbox_options(demo)
     return parser
 
@@ -66,15 +87,15 @@ def main(argv=None):
         from .demo import build_demo_class
         folders = build_demo_class()
         results = grade_class(folders, out=args.out, jobs=args.jobs, launcher=launcher_from_args(args, parser))
+        _report_faults(results)
         print(class_table(results))
         print(f"\nResults, feedback, grades.csv and the class report (report.html) are in {args.out}/")
         return 0
     if args.json and len(args.submissions) != 1:
         parser.error("--json takes exactly one submission; use --out DIR for several")
-    if args.jobs < 1 or args.timeout <= 0:
-        parser.error("--jobs must be at least 1 and --timeout positive")
     results = grade_class(args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout,
                           hidden_visibility=args.hidden_visibility, launcher=launcher_from_args(args, parser))
+    _report_faults(results)
     if args.json:
         write_atomic(args.json, results_json(results[0], args.hidden_visibility))
     if len(results) == 1 and not args.out:

@@ -5,15 +5,17 @@ import shutil
 from pathlib import Path
 
 from . import ROOT
-from .misconceptions import CATALOGUE, apply
+from .misconceptions import CATALOGUE, Mistake, apply
 
 BUILD = ROOT / ".build" / "demo"
-BROKEN = {
-    "syntax-error": ("preprocessing.py", "def zero_centered(X):", "def zero_centered(X)"),
-    "endless-loop": ("batchnorm.py", "    dbeta = dout.sum(axis=0)\n    dgamma = (dout * xhat).sum(axis=0)\n    dx = (",
-                     "    while True:\n        pass\n    dbeta = dout.sum(axis=0)\n"
-                     "    dgamma = (dout * xhat).sum(axis=0)\n    dx = ("),
-}
+BROKEN = (
+    Mistake("syntax-error", "zero_centered", (("def zero_centered(X):", "def zero_centered(X)"),),
+            "a missing colon: the module cannot be imported"),
+    Mistake("endless-loop", "batchnorm_backward_alt",
+            (("    xhat, _, ivar, _, gamma = cache\n", "    xhat, _, ivar, _, gamma = cache\n    while True:\n"
+                                                      "        pass\n"),),
+            "a loop that never ends"),
+)
 
 
 def _submission(name, source, target):
@@ -29,16 +31,9 @@ def build_demo_class(target=BUILD):
     solutions = ROOT / "solutions" / "batchnorm"
     folders = [_submission("untouched-release", ROOT / "release" / "batchnorm", target),
                _submission("reference-solution", solutions, target)]
-    for mistake in CATALOGUE:
+    for mistake in (*CATALOGUE, *BROKEN):
         folder = _submission(mistake.id, solutions, target)
         module = folder / f"{mistake.module}.py"
         module.write_text(apply(mistake, module.read_text()))
-        folders.append(folder)
-    for name, (module, old, new) in BROKEN.items():
-        folder = _submission(name, solutions, target)
-        path = folder / module
-        text = path.read_text()
-        assert text.count(old) == 1, f"demo {name}: the text to patch is not unique in {module}"
-        path.write_text(text.replace(old, new))
         folders.append(folder)
     return folders

@@ -7,63 +7,68 @@ feedback names the misconception. The demo class is built from the same patches.
 """
 from dataclasses import dataclass
 
+from . import public
+
 
 @dataclass(frozen=True)
 class Mistake:
     id: str
-    module: str
     function: str
-    patches: tuple  # (old, new) text replacements in the module's source
+    patches: tuple  # (old, new) text replacements in the source of the function's module
     sentence: str
+
+    @property
+    def module(self):
+        return public.framework.FUNCTIONS[self.function]
 
 
 CATALOGUE = (
-    Mistake("bn-unbiased-variance", "batchnorm", "batchnorm_forward",
+    Mistake("bn-unbiased-variance", "batchnorm_forward",
             (("var = (xmu ** 2).mean(axis=0)", "var = x.var(axis=0, ddof=1)"),),
             "your batch variance is the unbiased one (ddof=1, dividing by N - 1); batch normalization "
             "uses the biased variance (dividing by N) in training, and so does running_var."),
-    Mistake("bn-eps-outside-sqrt", "batchnorm", "batchnorm_forward",
+    Mistake("bn-eps-outside-sqrt", "batchnorm_forward",
             (("sqrtvar = np.sqrt(var + eps)", "sqrtvar = np.sqrt(var) + eps"),),
             "eps is added after the square root; it belongs inside it: sqrt(var + eps)."),
-    Mistake("bn-momentum-swapped", "batchnorm", "batchnorm_forward",
+    Mistake("bn-momentum-swapped", "batchnorm_forward",
             (("= momentum * running_mean + (1 - momentum) * mu\n",
               "= (1 - momentum) * running_mean + momentum * mu\n"),
              ("= momentum * running_var + (1 - momentum) * var\n",
               "= (1 - momentum) * running_var + momentum * var\n")),
             "momentum weighs the old running average, not the new batch statistic: "
             "running = momentum * running + (1 - momentum) * batch_statistic."),
-    Mistake("bn-test-uses-batch-statistics", "batchnorm", "batchnorm_forward",
+    Mistake("bn-test-uses-batch-statistics", "batchnorm_forward",
             (("xhat = (x - running_mean) / np.sqrt(running_var + eps)",
               "xhat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)"),),
             "in test mode you normalize with the statistics of the test batch; use running_mean and "
             "running_var, so that an example's output does not depend on its batch."),
-    Mistake("bn-running-var-of-std", "batchnorm", "batchnorm_forward",
+    Mistake("bn-running-var-of-std", "batchnorm_forward",
             (("= momentum * running_var + (1 - momentum) * var\n",
               "= momentum * running_var + (1 - momentum) * sqrtvar\n"),),
             "running_var averages the standard deviation; it should average the variance var."),
-    Mistake("bn-backward-missing-mean-path", "batchnorm", "batchnorm_backward",
+    Mistake("bn-backward-missing-mean-path", "batchnorm_backward",
             (("dx = dx1 + dmu / N", "dx = dx1"),),
             "dx misses the gradient that flows through the batch mean mu (every x_i changes mu); "
             "add dmu / N to every row."),
-    Mistake("bn-backward-square-factor", "batchnorm", "batchnorm_backward",
+    Mistake("bn-backward-square-factor", "batchnorm_backward",
             (("dxmu2 = 2 * xmu * dsq", "dxmu2 = xmu * dsq"),),
             "the derivative of xmu ** 2 is 2 * xmu; the factor 2 is missing on the variance path."),
-    Mistake("bn-alt-missing-xhat-term", "batchnorm", "batchnorm_backward_alt",
+    Mistake("bn-alt-missing-xhat-term", "batchnorm_backward_alt",
             (("dx = (gamma * ivar / N) * (N * dout - dbeta - xhat * dgamma)",
               "dx = (gamma * ivar / N) * (N * dout - dbeta)"),),
             "the closed form misses the term xhat * sum(dout * xhat): the variance depends on x too."),
-    Mistake("pre-global-mean", "preprocessing", "zero_centered",
+    Mistake("pre-global-mean", "zero_centered",
             (("return X - X.mean(axis=0)", "return X - X.mean()"),),
             "you subtract one mean of the whole array; centre every feature separately with the mean "
             "over the examples (axis=0)."),
-    Mistake("pre-sample-std", "preprocessing", "normalized",
+    Mistake("pre-sample-std", "normalized",
             (("std = X.std(axis=0)", "std = X.std(axis=0, ddof=1)"),),
             "you divide by the sample standard deviation (ddof=1); use the population one (ddof=0)."),
-    Mistake("init-xavier-fan-out", "initializers", "xavier_init",
+    Mistake("init-xavier-fan-out", "xavier_init",
             (("return rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)\n",
               "return rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_out)\n"),),
             "Xavier scales by the number of inputs: divide by sqrt(fan_in), not sqrt(fan_out)."),
-    Mistake("init-he-double-fan-in", "initializers", "he_init",
+    Mistake("init-he-double-fan-in", "he_init",
             (("/ np.sqrt(fan_in / 2)", "/ np.sqrt(2 * fan_in)"),),
             "He initialization has variance 2 / fan_in: divide by sqrt(fan_in / 2), not sqrt(2 * fan_in)."),
 )

@@ -20,9 +20,5 @@ def grade_group(group):
     if not checks:
         raise ValueError(f"no checks in group {group!r}; the groups are {', '.join(public.framework.GROUPS)}")
     outcomes = grade_submission(Path(os.getcwd()), checks=checks).outcomes
-    print(public.report.table(outcomes, f"Grading: {group}"))
-    failed = [o for o in outcomes if not o.passed]
-    if failed:
-        print()
-        print(public.report.feedback(failed, heading="What to fix"))
+    public.report.print_group(outcomes, f"Grading: {group}")
     return sum(o.score for o in outcomes)

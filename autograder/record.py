@@ -1,7 +1,9 @@
 """Record the public checks' expected answers from the reference solution into
-``assignment/batchnorm/selfcheck/expected.json`` (run by ``make release``)."""
+``assignment/batchnorm/selfcheck/expected.json`` (``make release`` and ``make
+solutions`` run it first)."""
 from . import MASTER, public
 from .reference import LiveReference, RecordingReference
+from .reports.files import write_atomic
 
 
 def record(master=MASTER):
@@ -15,5 +17,5 @@ def record(master=MASTER):
     target = master / "selfcheck" / "expected.json"
     text = recorder.dumps()
     if not target.exists() or target.read_text() != text:
-        target.write_text(text)
+        write_atomic(target, text)
     return target

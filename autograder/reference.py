@@ -7,6 +7,7 @@ grading process; student code never does.
 import copy
 import importlib.util
 import json
+import threading
 import warnings
 
 import numpy as np
@@ -14,12 +15,14 @@ import numpy as np
 from . import MASTER, public
 from .misconceptions import CATALOGUE, apply
 
+_WARNINGS_LOCK = threading.Lock()
 Expected = public.compare.Expected
 Seed = public.runner.Seed
 FUNCTIONS = public.framework.FUNCTIONS
 
 
-def _module_from_source(name, source, path):
+def module_from_source(name, source, path):
+    """A module made from ``source`` as if it were the file ``path``."""
     spec = importlib.util.spec_from_loader(name, loader=None, origin=str(path))
     module = importlib.util.module_from_spec(spec)
     exec(compile(source, str(path), "exec"), module.__dict__)
@@ -42,9 +45,9 @@ class LiveReference:
 
     def __init__(self, master=MASTER, catalogue=CATALOGUE):
         sources = {m: (master / f"{m}.py").read_text() for m in set(FUNCTIONS.values())}
-        self.modules = {m: _module_from_source(f"_reference_{m}", s, master / f"{m}.py")
+        self.modules = {m: module_from_source(f"_reference_{m}", s, master / f"{m}.py")
                         for m, s in sources.items()}
-        self.mistakes = [(mistake, _module_from_source(f"_mistake_{mistake.id}",
+        self.mistakes = [(mistake, module_from_source(f"_mistake_{mistake.id}",
                                                        apply(mistake, sources[mistake.module]),
                                                        master / f"{mistake.module}.py"))
                          for mistake in catalogue]
@@ -52,10 +55,10 @@ class LiveReference:
     def for_check(self, name):
         return self
 
-    def expect(self, function, *args, pick=None):
+    def expect(self, function, *args, pick=None, **kwargs):
         def run(module):
             realized = _realize(args)
-            result = getattr(module, function)(*realized)
+            result = getattr(module, function)(*realized, **_realize(kwargs))
             return np.asarray(pick(result, realized) if pick else result)
         return self._compare_with_mistakes(FUNCTIONS[function], run)
 
@@ -73,7 +76,8 @@ class LiveReference:
             if mistake.module != module_name:
                 continue
             try:
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                # catch_warnings changes process-wide state: one thread at a time.
+                with _WARNINGS_LOCK, warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
                     wrong = run(module)
             except Exception:  # a mistake that cannot even run on these inputs matches nothing
@@ -94,8 +98,8 @@ class RecordingReference:
         live = self.live
 
         class _Recorder:
-            def expect(self, function, *args, pick=None):
-                expected = live.expect(function, *args, pick=pick)
+            def expect(self, function, *args, pick=None, **kwargs):
+                expected = live.expect(function, *args, pick=pick, **kwargs)
                 recorded.append({"value": public.stored.to_json(expected.value),
                                  "alternates": [[s, public.stored.to_json(v)] for s, v in expected.alternates]})
                 return expected

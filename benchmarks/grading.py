@@ -5,7 +5,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from autograder import ROOT, public
+from autograder import ROOT, public, sandbox
 from autograder.demo import build_demo_class
 from autograder.grade import grade_submission
 
@@ -106,16 +106,11 @@ def sandbox_overhead(pool, repeat):
     launchers = [("default launcher", None), ("plain child process (`selfcheck.runner.Launcher()`)",
                                                public.runner.Launcher())]
     notes = []
-    try:
-        from autograder import sandbox
-    except ImportError:
-        sandbox = None
-    if sandbox is not None and hasattr(sandbox, "launcher"):
-        for mode in ("bubblewrap", "limits"):
-            try:
-                launchers.append((f"`autograder.sandbox.launcher({mode!r})`", sandbox.launcher(mode)))
-            except Exception as err:  # a sandbox that cannot run here is reported, not fatal
-                notes.append(f"sandbox mode {mode!r} is unavailable here: {err}")
+    for mode in ("bubblewrap", "limits"):
+        try:
+            launchers.append((f"`autograder.sandbox.launcher({mode!r})`", sandbox.launcher(mode)))
+        except sandbox.SandboxUnavailable as err:  # reported, not fatal
+            notes.append(f"sandbox mode {mode!r} is unavailable here: {err}")
     section = Section("Sandbox overhead", ["launcher", "median grade_submission()", "fastest - slowest", "overhead"])
     protections = [grade_submission(single, launcher=launcher).protections for _, launcher in launchers]
     times = [[] for _ in launchers]

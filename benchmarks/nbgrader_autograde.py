@@ -80,8 +80,9 @@ def autograde_vs_cli(pool: Pool, class_size, cli_single, cli_per_submission, cli
         f"The class is the first {class_size} submissions of the command line's classes. The command "
         f"line's per-submission time is from its class of {cli_class_size} with 1 job (nbgrader autograde is serial).",
         "nbgrader executes the three notebooks of every submission (their experiments included: the "
-        "weight-initialization trials and the batch-norm training runs), each in a fresh kernel; every "
-        "kernel's first grade cell grades the modules once. The command line grades the modules only.",
+        "weight-initialization trials and the batch-norm training runs), each in a fresh kernel; each "
+        "module grade cell grades its part of the modules in a child process. The command line grades "
+        "the modules only.",
         f"Same grades: the grade cells' scores in nbgrader's gradebook equal the command line's totals "
         f"for {agree} of {len(cli_scores)} submissions."]
     return section, {"nbgrader_single": nb_single, "nbgrader_per_submission": nb_class}

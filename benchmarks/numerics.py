@@ -1,6 +1,5 @@
 """The solution version's batch norm: staged backward against the closed form, against
 PyTorch's CPU batch norm where PyTorch is installed, and the two gradient checks."""
-import importlib.util
 import statistics
 import sys
 import timeit
@@ -9,6 +8,7 @@ import numpy as np
 
 from autograder import ROOT
 from autograder.misconceptions import CATALOGUE, apply
+from autograder.reference import module_from_source
 
 from .sections import Section, fmt
 
@@ -20,10 +20,7 @@ THRESHOLD = 1e-6  # what the grader's numeric-gradient checks accept
 
 def _module(name, source=None):
     path = SOLUTIONS / f"{name}.py"
-    spec = importlib.util.spec_from_loader(f"_bench_{name}", loader=None, origin=str(path))
-    module = importlib.util.module_from_spec(spec)
-    exec(compile(source or path.read_text(), str(path), "exec"), module.__dict__)
-    return module
+    return module_from_source(f"_bench_{name}", source or path.read_text(), path)
 
 
 def per_call(function, repeat):

@@ -59,7 +59,13 @@ def _solution_notebooks(root, staging):
         nbformat.write(nb, path)
 
 
-def _no_leaks(root, staging):
+def _complete_and_clean(root, staging):
+    """Every file of the master is in the version (a failed hook cannot leave a
+    module out), and none still holds a marker."""
+    master = root / "assignment" / ASSIGNMENT
+    for path in sorted(p for p in master.rglob("*") if p.is_file() and not _ignored(p.relative_to(master))):
+        if not (staging / path.relative_to(master)).is_file():
+            raise BuildError(f"{path.relative_to(master)} is missing from the generated version")
     for path in sorted(p for p in staging.rglob("*") if p.is_file()):
         text = path.read_text(errors="replace")
         for word in LEAK_WORDS:
@@ -69,8 +75,12 @@ def _no_leaks(root, staging):
                                  "recognised as markers")
 
 
-RELEASE_STEPS = [_nbgrader_release, _no_leaks]
-SOLUTION_STEPS = [_copy_source, _solution_modules, _solution_notebooks, _no_leaks]
+def _ignored(relative):
+    return any(IGNORED(str(relative.parent), [part]) for part in relative.parts)
+
+
+RELEASE_STEPS = [_nbgrader_release, _complete_and_clean]
+SOLUTION_STEPS = [_copy_source, _solution_modules, _solution_notebooks, _complete_and_clean]
 
 
 class BuildError(RuntimeError):
@@ -99,7 +109,12 @@ def build(root, version):
     old = work / "old"
     if target.exists():
         target.rename(old)
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:
+        if old.exists():
+            old.rename(target)
+        raise
     shutil.rmtree(work)
     return target
 

@@ -81,8 +81,9 @@ def test_a_missing_module_and_a_missing_function_are_explained(solution_copy):
     path.write_text(path.read_text().replace("def normalized(X):", "def normalised(X):"))
     result = grade_submission(solution_copy)
     texts = {o.check.name: o.output for o in result.outcomes if not o.passed}
-    assert all("the submission has no initializers.py" in t for n, t in texts.items() if n.startswith(
-        ("zeros_init", "xavier_init", "random", "he_init")))
+    initializer_texts = [t for n, t in texts.items() if n.startswith(("zeros_init", "xavier_init", "random", "he_init"))]
+    assert len(initializer_texts) == 10
+    assert all("the submission has no initializers.py" in t for t in initializer_texts)
     assert "preprocessing.py defines no function named normalized" in texts[
         "normalized: a batch with a constant feature"]
     assert by_group(result)["batchnorm_forward"] == (20, 20)
@@ -107,9 +108,9 @@ class RecordingStudent:
     def __init__(self, runner):
         self.runner, self.called = runner, set()
 
-    def call(self, function, *args, keep=()):
+    def call(self, function, *args, keep=(), **kwargs):
         self.called.add(function)
-        return self.runner.call(function, *args, keep=keep)
+        return self.runner.call(function, *args, keep=keep, **kwargs)
 
 
 def test_tags_name_every_function_a_check_exercises():
@@ -176,6 +177,7 @@ def test_cli_out_writes_a_file_per_submission_and_the_class_files(tmp_path, solu
 
 
 @pytest.mark.parametrize("args", [["grade"], ["grade", "a", "b", "--json", "x.json"], ["grade", "a", "--jobs", "0"],
+                                  ["grade", "a", "--timeout", "-1"], ["demo", "--jobs", "0"],
                                   ["grade", "a", "--bogus"], ["frobnicate"]])
 def test_cli_bad_usage_exits_nonzero_with_a_message(args):
     done = run_cli(*args)
@@ -183,18 +185,20 @@ def test_cli_bad_usage_exits_nonzero_with_a_message(args):
 
 
 def test_a_grader_failure_on_one_submission_does_not_stop_the_class(monkeypatch, tmp_path, solution_copy):
-    import autograder.classroom as classroom
-    real = classroom.grade_submission
+    import autograder.grade as grade
+    real = grade._grade_folder
 
-    def flaky(folder, **options):
+    def flaky(folder, *args):
         if folder.name == "broken":
             raise OSError("disk full")
-        return real(folder, **options)
+        return real(folder, *args)
 
-    monkeypatch.setattr(classroom, "grade_submission", flaky)
+    monkeypatch.setattr(grade, "_grade_folder", flaky)
     (tmp_path / "broken").mkdir()
     results = grade_class([tmp_path / "broken", solution_copy], out=tmp_path / "out", progress=False)
-    assert results[0].score == 0 and "The grader failed on this submission (OSError: disk full)" in results[0].notice
+    assert results[0].score == 0 and "The grader failed on this submission" in results[0].notice
+    assert results[0].faults == [("broken", "OSError: disk full")]
+    assert "disk full" not in json.dumps(results_dict(results[0]))
     assert results[1].score == MAX
     assert json.loads((tmp_path / "out" / "broken.json").read_text())["score"] == 0
 
@@ -202,4 +206,22 @@ def test_a_grader_failure_on_one_submission_does_not_stop_the_class(monkeypatch,
 def test_an_unforeseen_error_in_a_check_costs_only_that_check():
     check = public.framework.Check("odd", "preprocessing", 1, ("zero_centered",), lambda s, r: [][0])
     outcome = public.framework.run_check(check, None, LiveReference())
-    assert outcome.score == 0 and "could not judge your result (IndexError" in outcome.output
+    assert outcome.score == 0 and "could not judge your result" in outcome.output
+    assert outcome.error.startswith("IndexError")
+
+
+def test_a_module_linked_to_the_reference_is_not_graded(solution_copy):
+    (solution_copy / "batchnorm.py").unlink()
+    (solution_copy / "batchnorm.py").symlink_to(MASTER / "batchnorm.py")
+    result = grade_submission(solution_copy)
+    assert result.score == MAX - 45
+    assert all("the submission has no batchnorm.py" in o.output for o in result.outcomes
+               if o.check.group.startswith("batchnorm"))
+
+
+def test_result_names_never_collide_or_overwrite_the_class_files(tmp_path):
+    from autograder.classroom import unique_names
+    folders = [tmp_path / "a", tmp_path / "x" / "a", tmp_path / "a-2", tmp_path / "summary", tmp_path / "report"]
+    names = unique_names(folders)
+    assert len(set(names)) == len(names) == 5
+    assert not {"summary", "report", "grades", "table"} & set(names)

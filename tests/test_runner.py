@@ -45,6 +45,8 @@ def test_objects_and_subclasses_do_not_pass_for_arrays():
     b'{"$": "array", "dtype": "<f8", "shape": [-1], "nbytes": 8}',
     b'{"$": "code", "src": "import os"}',
     b'not json',
+    b'{"$": "array", "dtype": "<f8", "shape": [1099511627776, 1099511627776], "nbytes": 0}',
+    b'[' * 100000 + b']' * 100000,
 ])
 def test_malformed_messages_are_rejected(header):
     stream = io.BytesIO(len(header).to_bytes(8, "little") + header + b"\0" * 64)

@@ -27,7 +27,7 @@ def test_the_command_line_chooses_the_sandbox_and_its_memory_limit(tmp_path, mod
     assert ("memory limit 0.75 GiB per process" in result["output"]) == (mode != "none")
 
 
-@pytest.mark.parametrize("arguments, sentence", [(["--memory", "0"], "--memory must be positive"),
+@pytest.mark.parametrize("arguments, sentence", [(["--memory", "0"], "argument --memory: must be positive, not 0"),
                                                  (["--sandbox", "chroot"], "invalid choice: 'chroot'")])
 def test_bad_sandbox_options_are_refused_with_a_sentence(capsys, arguments, sentence):
     with pytest.raises(SystemExit) as exit_:

@@ -9,17 +9,16 @@ import numpy as np
 
 from autograder.public.compare import assert_close, assert_true
 from autograder.public.framework import CheckFailed, Suite
-from autograder.public.inputs import BACKWARD, BACKWARD_ALT, backward, batch, forward, gradient_check, rng
+from autograder.public.inputs import BACKWARD, BACKWARD_ALT, backward, backward_inputs, forward, gradient_check, rng
 
-suite = Suite()
+suite = Suite(hidden=True)
 NAMES = ("dx", "dgamma", "dbeta")
 
 
 def _against_reference(student, ref, function, seed, N, D, which, constant=None):
-    x, gamma, beta = batch(seed, N, D)
+    x, gamma, beta, dout = backward_inputs(seed, N, D)
     if constant is not None:
         x[:, constant] = 1.5
-    dout = rng(seed + 1).standard_normal((N, D))
     _, cache, _ = forward(student, x, gamma, beta, {"mode": "train"})
     got = backward(student, function, dout, cache)
     shape = f"x of shape ({N}, {D})" + (" with a constant feature" if constant is not None else "")
@@ -31,8 +30,7 @@ def _against_reference(student, ref, function, seed, N, D, which, constant=None)
 
 def _directional(student, function, seed, N, D, tolerance=1e-6):
     """Fast mode of a gradient check: a few random directions on a large input."""
-    x, gamma, beta = batch(seed, N, D)
-    dout = rng(seed + 1).standard_normal((N, D))
+    x, gamma, beta, dout = backward_inputs(seed, N, D)
     _, cache, _ = forward(student, x, gamma, beta, {"mode": "train"})
     dx, _, _ = backward(student, function, dout, cache)
     directions = rng(seed + 2)
@@ -47,8 +45,7 @@ def _directional(student, function, seed, N, D, tolerance=1e-6):
 
 
 def _leaves_dout(student, function):
-    x, gamma, beta = batch(390, 5, 3)
-    dout = rng(391).standard_normal((5, 3))
+    x, gamma, beta, dout = backward_inputs(390, 5, 3)
     _, cache, _ = forward(student, x, gamma, beta, {"mode": "train"})
     after = student.call(function, dout, cache).args[0]
     assert_true(isinstance(after, np.ndarray) and np.array_equal(after, dout),

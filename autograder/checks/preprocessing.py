@@ -5,7 +5,7 @@ from autograder.public.compare import assert_close, assert_true, plain_array
 from autograder.public.framework import Suite
 from autograder.public.inputs import PREPROCESSING, rng
 
-suite = Suite()
+suite = Suite(hidden=True)
 
 
 def _images():

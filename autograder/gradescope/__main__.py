@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import VISIBILITIES, add_sandbox_options, launcher_from_args
+from ..cli import add_grading_options, launcher_from_args
 
 
 def _parser():
@@ -22,11 +22,7 @@ def _parser():
     run = verbs.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json")
     run.add_argument("--root", type=Path, default=Path("/autograder"), metavar="DIR")
     for verb in (build, run):
-        verb.add_argument("--hidden-visibility", choices=VISIBILITIES,
-                          help="Gradescope visibility of the hidden checks (default: visible)")
-        verb.add_argument("--timeout", type=float, metavar="SECONDS",
-                          help="time limit of every call of a student function (default 5)")
-        add_sandbox_options(verb)
+        add_grading_options(verb)
     return parser
 
 
@@ -45,17 +41,13 @@ def grading_options(args):
 def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.timeout is not None and args.timeout <= 0:
-        parser.error("--timeout must be positive")
-    if args.memory <= 0:
-        parser.error("--memory must be positive")
     if args.verb == "build":
         from .bundle import build_bundle
         path = build_bundle(args.out, grading_options(args))
         print(f"wrote {path} ({path.stat().st_size} bytes); upload it as the assignment's autograder")
         return 0
     from .run import run
-    run(args.root, args.hidden_visibility, 5.0 if args.timeout is None else args.timeout, launcher_from_args(args, parser))
+    run(args.root, args.hidden_visibility, args.timeout, launcher_from_args(args, parser))
     return 0
 
 

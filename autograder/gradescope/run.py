@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from .. import public
-from ..grade import grade_submission
+from ..grade import DEFAULT_TIMEOUT, grade_submission
 from ..reports.files import write_atomic
 from ..reports.results import results_json
 
@@ -25,7 +25,7 @@ def modules_folder(submission):
     return submission
 
 
-def run(root, hidden_visibility=None, timeout=5.0, launcher=None):
+def run(root, hidden_visibility=None, timeout=DEFAULT_TIMEOUT, launcher=None):
     """Grade ``root/submission``, write ``root/results/results.json``, return the Result.
     ``launcher`` confines the student's code (default: the sandbox's best here)."""
     root = Path(root)

@@ -13,10 +13,11 @@ from collections import Counter
 from dataclasses import dataclass
 from html import escape
 
+from .. import public
 from ..misconceptions import CATALOGUE
 from .tables import GROUPS, group_scores
 
-MISCONCEPTION = re.compile(r"^Likely misconception: (.+)$", re.M)
+MISCONCEPTION = re.compile(rf"^{re.escape(public.compare.MISCONCEPTION)}(.+)$", re.M)
 TOP_MISCONCEPTIONS = 10
 STYLE = """
 body { font-family: sans-serif; max-width: 72em; margin: 2em auto; padding: 0 1em; color: #222; }

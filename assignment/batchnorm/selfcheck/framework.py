@@ -33,7 +33,12 @@ class CheckFailed(AssertionError):
 
 class StudentError(Exception):
     """The student's code could not produce a result: it raised, crashed, hung,
-    or the function or module is missing. The message is meant for the student."""
+    or the function or module is missing. The message is meant for the student;
+    ``raised`` names the classes of the exception it raised (most derived first)."""
+
+    def __init__(self, message, raised=()):
+        super().__init__(message)
+        self.raised = tuple(raised)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class Check:
     tags: tuple
     func: object
     visibility: str = "visible"
+    hidden: bool = False  # hidden checks may be shown later (Gradescope's after_due_date)
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Outcome:
     check: Check
     score: float
     output: str
+    error: str = ""  # set when the check itself failed: a fault for the instructor to see
 
     @property
     def passed(self):
@@ -61,6 +68,7 @@ class Outcome:
 class Suite:
     """An ordered collection of checks, built with the ``check`` decorator."""
     visibility: str = "visible"
+    hidden: bool = False
     checks: list = field(default_factory=list)
 
     def check(self, name, *, group, points, tags):
@@ -69,7 +77,7 @@ class Suite:
             raise ValueError(f"check {name!r}: unknown group {group!r} or tags {sorted(unknown)}")
 
         def register(func):
-            self.checks.append(Check(name, group, points, tuple(tags), func, self.visibility))
+            self.checks.append(Check(name, group, points, tuple(tags), func, self.visibility, self.hidden))
             return func
         return register
 
@@ -81,8 +89,8 @@ def run_check(check, student, ref):
     except (CheckFailed, StudentError) as err:
         return Outcome(check, 0.0, str(err))
     except Exception as err:  # a value no check foresaw; it costs this check, not the others
-        return Outcome(check, 0.0, f"The check could not judge your result ({type(err).__name__}: {err}). "
-                                   "If your code looks right, show this message to your instructor.")
+        return Outcome(check, 0.0, "The check could not judge your result. If your code looks right, "
+                                   "show this message to your instructor.", error=f"{type(err).__name__}: {err}")
     return Outcome(check, float(check.points), "Passed.")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .checks import suite
 from .framework import FUNCTIONS, run_checks
-from .report import feedback, table
+from .report import print_group
 from .runner import ChildRunner
 from .stored import StoredReference
 
@@ -24,9 +24,5 @@ def check_folder(folder=".", groups=None):
 def run_public(group):
     """Run the public checks of one group, print the results, return the score."""
     outcomes = check_folder(".", [group])
-    print(table(outcomes, f"Public checks: {group}"))
-    failed = [o for o in outcomes if not o.passed]
-    if failed:
-        print()
-        print(feedback(failed, heading="What to fix"))
+    print_group(outcomes, f"Public checks: {group}")
     return sum(o.score for o in outcomes)

@@ -33,3 +33,11 @@ def feedback(outcomes, heading="Feedback"):
         body = "\n".join("    " + line for line in o.output.splitlines())
         parts.append(f"### {o.check.name} ({o.score:g}/{o.check.points:g})\n\n{body}\n")
     return "\n".join(parts)
+
+
+def print_group(outcomes, title):
+    """What a notebook's grade cell prints: the table, then what to fix."""
+    print(table(outcomes, title))
+    if any(not o.passed for o in outcomes):
+        print()
+        print(feedback(outcomes, heading="What to fix"))

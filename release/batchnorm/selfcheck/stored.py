@@ -37,7 +37,7 @@ class _CheckAnswers:
     def __init__(self, answers, name):
         self.answers, self.name, self.next = answers, name, 0
 
-    def expect(self, function, *args, pick=None):
+    def expect(self, function, *args, pick=None, **kwargs):
         if self.next >= len(self.answers):
             raise RuntimeError(f"expected.json has no answer #{self.next + 1} for check {self.name!r}; "
                                "regenerate it with `make release`")

@@ -8,6 +8,8 @@ import numpy as np
 from .framework import CheckFailed
 from .runner.wire import Opaque, SubclassArray
 
+MISCONCEPTION = "Likely misconception: "  # the class report counts the sentences after it
+
 
 @dataclass
 class Expected:
@@ -64,14 +66,17 @@ def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
              f"  expected: {show(want)}",
              f"  got:      {show(got)}",
              f"  largest difference {diff.max():.3g} at index {tuple(int(i) for i in worst)}."]
-    for sentence, alternate in expected.alternates:
-        if _close(got, np.asarray(alternate), rtol, atol):
-            lines.append(f"Likely misconception: {sentence}")
-            break
-    else:
-        if hint:
-            lines.append(hint)
+    sentence = known_mistake(got, expected, lambda got, wrong: _close(got, np.asarray(wrong), rtol, atol))
+    if sentence:
+        lines.append(MISCONCEPTION + sentence)
+    elif hint:
+        lines.append(hint)
     raise CheckFailed("\n".join(lines))
+
+
+def known_mistake(got, expected, matches):
+    """The sentence of the first known mistake whose answer ``matches`` ``got``, or None."""
+    return next((sentence for sentence, wrong in expected.alternates if matches(got, wrong)), None)
 
 
 def assert_true(condition, message):

@@ -37,6 +37,12 @@ def batch(seed, N, D, mean=0.0, scale=1.0):
     return x, r.uniform(0.5, 2.0, D), r.standard_normal(D)
 
 
+def backward_inputs(seed, N, D):
+    """x, gamma, beta and an upstream gradient dout, all seeded."""
+    x, gamma, beta = batch(seed, N, D)
+    return x, gamma, beta, rng(seed + 1).standard_normal((N, D))
+
+
 def forward(student, x, gamma, beta, bn_param, keep_cache=True):
     """Call the student's forward; returns (out, cache handle or value, bn_param after)."""
     call = student.call("batchnorm_forward", x, gamma, beta, bn_param, keep=[1] if keep_cache else [])
@@ -53,6 +59,9 @@ def backward(student, function, dout, cache):
 
 
 def stored_array(bn_param, key, D):
+    if not isinstance(bn_param, dict):
+        raise CheckFailed(f"after the call, bn_param is a {bn_param!r} instead of a dict with string keys; "
+                          "store the running statistics in it as bn_param['running_mean'] and the like.")
     if key not in bn_param:
         raise CheckFailed(f"after the call, bn_param has no {key!r}; store the running statistics "
                           "back into bn_param in both modes.")
@@ -63,8 +72,7 @@ def own_gradient_check(student, function, seed, N, D, tolerance=1e-6):
     """Compare ``function``'s gradients with centred differences of the student's own
     forward pass, so a backward pass that is right for a slightly wrong forward
     still passes."""
-    x, gamma, beta = batch(seed, N, D)
-    dout = rng(seed + 1).standard_normal((N, D))
+    x, gamma, beta, dout = backward_inputs(seed, N, D)
     _, cache, _ = forward(student, x, gamma, beta, {"mode": "train"})
     got = backward(student, function, dout, cache)
 

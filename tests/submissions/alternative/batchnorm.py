@@ -1,11 +1,16 @@
-"""Correct batch normalization written differently: np.var, a dict cache."""
+"""Correct batch normalization written differently: np.var, a dict cache, an error
+class of its own for a bad mode."""
 import numpy as np
+
+
+class ModeError(ValueError):
+    pass
 
 
 def batchnorm_forward(x, gamma, beta, bn_param):
     mode = bn_param["mode"]
     if mode not in ("train", "test"):
-        raise ValueError("mode must be 'train' or 'test'")
+        raise ModeError("mode must be 'train' or 'test'")
     eps = bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.9)
     D = x.shape[1]

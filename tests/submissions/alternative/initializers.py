@@ -1,4 +1,5 @@
-"""Correct initializers written differently: rng.normal with a scale, another order."""
+"""Correct initializers written differently: rng.normal with a scale, another order,
+rng as a keyword-only argument."""
 import numpy as np
 
 
@@ -11,11 +12,11 @@ def random_init(fan_in, fan_out, std, rng=None):
     return rng.normal(0.0, std, size=(fan_in, fan_out))
 
 
-def xavier_init(fan_in, fan_out, rng=None):
+def xavier_init(fan_in, fan_out, *, rng=None):
     rng = rng or np.random.default_rng()
     return rng.normal(scale=np.sqrt(1.0 / fan_in), size=(fan_out, fan_in)).T.copy()
 
 
-def he_init(fan_in, fan_out, rng=None):
+def he_init(fan_in, fan_out, *, rng=None):
     rng = rng or np.random.default_rng()
     return np.sqrt(2.0 / fan_in) * rng.standard_normal((fan_in, fan_out))

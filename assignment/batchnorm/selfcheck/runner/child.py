@@ -24,7 +24,12 @@ class Kept:
 
 
 class Failure(Exception):
-    """A call that cannot be served; the message is for the student."""
+    """A call that cannot be served; the message is for the student. ``raised``
+    names the classes of the exception the student's code raised, if any."""
+
+    def __init__(self, message, raised=()):
+        super().__init__(message)
+        self.raised = [cls.__name__ for cls in raised]
 
 
 def where(tb, folder):
@@ -68,14 +73,15 @@ def serve(request, folder, handles):
         raise Failure(f"{module}.py defines no function named {function}")
     args = request["args"]
     try:
-        value = target(*args)
+        value = target(*args, **request.get("kwargs", {}))
     except NotImplementedError:
         raise Failure(f"{function} is still the stub (it raises NotImplementedError): replace "
                       "'# YOUR CODE HERE' and the raise with your implementation") from None
     except MemoryError:
         raise Failure(out_of_memory(function)) from None
     except BaseException as err:  # noqa: B036
-        raise Failure(f"{function} raised {type(err).__name__}: {err}{where(err.__traceback__, folder)}") from None
+        raise Failure(f"{function} raised {type(err).__name__}: {err}{where(err.__traceback__, folder)}",
+                      type(err).__mro__) from None
     keep = request.get("keep") or []
     if keep:
         items = list(value) if isinstance(value, (tuple, list)) else None
@@ -117,7 +123,7 @@ def main():
             request = wire.decode(tree, requests, decoders)
             response = serve(request, folder, handles)
         except Failure as err:
-            response = {"ok": False, "error": str(err)}
+            response = {"ok": False, "error": str(err), "raised": err.raised}
         if os.getpid() != pid:
             # A copy forked by the student's code came back here; only the original
             # answers, or two processes would read requests and write responses.

@@ -15,6 +15,8 @@ from ..framework import StudentError
 from . import wire
 
 CHILD = Path(__file__).with_name("child.py")
+DEFAULT_TIMEOUT = 5.0  # seconds for one call of a student function
+READ_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class ChildRunner:
     child is stopped and the next call starts a fresh one.
     """
 
-    def __init__(self, submission, functions, *, timeout=5.0, launcher=None, output_limit=4096):
+    def __init__(self, submission, functions, *, timeout=DEFAULT_TIMEOUT, launcher=None, output_limit=4096):
         self.submission = Path(submission)
         self.functions = functions
         self.timeout = timeout
@@ -109,11 +111,13 @@ class ChildRunner:
     def protections(self):
         return tuple(self.launcher.protections)
 
-    def call(self, function, *args, keep=()):
+    def call(self, function, *args, keep=(), **kwargs):
+        """Call ``function(*args, **kwargs)`` in the child; ``keep`` lists the items
+        of a returned tuple that stay there, answered by a ``Handle``."""
         if function in self._hung:
             raise StudentError(self._hung[function])
         request = {"module": self.functions[function], "function": function, "args": list(args),
-                   "keep": list(keep)}
+                   "kwargs": kwargs, "keep": list(keep)}
         encoders = {Handle: lambda h: {"$": "handle", "id": h.id},
                     Seed: lambda s: {"$": "seed", "seed": s.seed}}
         for drain in self._drains:
@@ -132,7 +136,9 @@ class ChildRunner:
         output = "".join(drain.take() for drain in self._drains)
         if not isinstance(reply, dict) or not reply.get("ok"):
             message = reply.get("error") if isinstance(reply, dict) else None
-            raise StudentError(str(message or f"{function} failed") + _printed(output))
+            raised = reply.get("raised") if isinstance(reply, dict) else None
+            raise StudentError(str(message or f"{function} failed") + _printed(output),
+                               raised=tuple(map(str, raised)) if isinstance(raised, list) else ())
         args_after = reply.get("args")
         if not isinstance(args_after, list) or len(args_after) != len(args):
             self.close()
@@ -239,7 +245,7 @@ class _Channel:
             ready, _, _ = select.select([self.fd], [], [], left)
             if not ready:
                 continue
-            chunk = os.read(self.fd, max(65536, n - len(self.buffer)))
+            chunk = os.read(self.fd, min(READ_CHUNK, max(65536, n - len(self.buffer))))
             if not chunk:
                 break
             self.buffer += chunk
