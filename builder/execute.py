@@ -49,8 +49,15 @@ def execute_solutions(root, timeout=600):
         staging.mkdir()
         for path in sorted(work.glob("*.ipynb")):
             nbformat.write(_execute(path, work, timeout), staging / path.name)
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(staging, target)
+        # Copied next to the target first, so that the swap is two renames.
+        incoming, outgoing = solutions / f".{EXECUTED}.new", solutions / f".{EXECUTED}.old"
+        for leftover in (incoming, outgoing):
+            shutil.rmtree(leftover, ignore_errors=True)
+        shutil.copytree(staging, incoming)
+        if target.exists():
+            target.rename(outgoing)
+        incoming.rename(target)
+        shutil.rmtree(outgoing, ignore_errors=True)
     return sorted(target.glob("*.ipynb"))
 
 
