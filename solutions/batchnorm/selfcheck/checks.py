@@ -88,29 +88,20 @@ def forward_running_one_step(student, ref):
                                                      "(momentum 0.9, running statistics starting at 0)")
 
 
-@suite.check("batchnorm_backward: returns dx, dgamma, dbeta of the right shapes", group="batchnorm_backward",
-             points=1, tags=BACKWARD)
-def backward_shapes(student, ref):
-    x, gamma, beta = batch(30, 6, 3)
-    _, cache, _ = forward(student, x, gamma, beta, {"mode": "train"})
-    backward(student, "batchnorm_backward", np.ones_like(x), cache)
+def _backward_checks(function, tags, seed, numeric_points):
+    """The same two public checks for either backward function (group = function)."""
+    @suite.check(f"{function}: returns dx, dgamma, dbeta of the right shapes", group=function, points=1,
+                 tags=tags)
+    def shapes(student, ref):
+        x, gamma, beta = batch(seed, 6, 3)
+        _, cache, _ = forward(student, x, gamma, beta, {"mode": "train"})
+        backward(student, function, np.ones_like(x), cache)
+
+    @suite.check(f"{function}: agrees with the numeric gradient of your forward", group=function,
+                 points=numeric_points, tags=tags)
+    def numeric(student, ref):
+        own_gradient_check(student, function, seed + 1, 4, 5)
 
 
-@suite.check("batchnorm_backward: agrees with the numeric gradient of your forward",
-             group="batchnorm_backward", points=3, tags=BACKWARD)
-def backward_numeric(student, ref):
-    own_gradient_check(student, "batchnorm_backward", 31, 4, 5)
-
-
-@suite.check("batchnorm_backward_alt: returns dx, dgamma, dbeta of the right shapes",
-             group="batchnorm_backward_alt", points=1, tags=BACKWARD_ALT)
-def backward_alt_shapes(student, ref):
-    x, gamma, beta = batch(40, 6, 3)
-    _, cache, _ = forward(student, x, gamma, beta, {"mode": "train"})
-    backward(student, "batchnorm_backward_alt", np.ones_like(x), cache)
-
-
-@suite.check("batchnorm_backward_alt: agrees with the numeric gradient of your forward",
-             group="batchnorm_backward_alt", points=2, tags=BACKWARD_ALT)
-def backward_alt_numeric(student, ref):
-    own_gradient_check(student, "batchnorm_backward_alt", 41, 4, 5)
+_backward_checks("batchnorm_backward", BACKWARD, 30, numeric_points=3)
+_backward_checks("batchnorm_backward_alt", BACKWARD_ALT, 40, numeric_points=2)
