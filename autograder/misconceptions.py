@@ -46,6 +46,25 @@ CATALOGUE = (
             (("= momentum * running_var + (1 - momentum) * var\n",
               "= momentum * running_var + (1 - momentum) * sqrtvar\n"),),
             "running_var averages the standard deviation; it should average the variance var."),
+    Mistake("bn-keepdims-running-averages", "batchnorm_forward",
+            (("mu = x.mean(axis=0)", "mu = x.mean(axis=0, keepdims=True)"),
+             ("var = (xmu ** 2).mean(axis=0)", "var = (xmu ** 2).mean(axis=0, keepdims=True)")),
+            "you keep the batch statistics with keepdims=True, so running_mean and running_var end up with "
+            "shape (1, D); the contract stores them with shape (D,): average over axis 0 without keepdims."),
+    Mistake("bn-default-eps", "batchnorm_forward",
+            (('eps = bn_param.get("eps", 1e-5)', 'eps = bn_param.get("eps", 1e-8)'),),
+            "when bn_param has no 'eps', your forward uses another value than the contract's default, 1e-5."),
+    Mistake("bn-default-momentum", "batchnorm_forward",
+            (('momentum = bn_param.get("momentum", 0.9)', 'momentum = bn_param.get("momentum", 0.99)'),),
+            "when bn_param has no 'momentum', your forward uses another value than the contract's default, 0.9."),
+    Mistake("bn-test-forgets-gamma-beta", "batchnorm_forward",
+            (("out = gamma * xhat + beta\n        cache = None", "out = xhat\n        cache = None"),),
+            "in test mode you return the normalized xhat; scale and shift it as in training: "
+            "out = gamma * xhat + beta."),
+    Mistake("bn-running-averages-not-stored", "batchnorm_forward",
+            (('    bn_param["running_mean"] = running_mean\n    bn_param["running_var"] = running_var\n', ""),),
+            "the running averages are not stored back into bn_param; without them test mode cannot use "
+            "what training learned: set bn_param['running_mean'] and bn_param['running_var'] in both modes."),
     Mistake("bn-backward-missing-mean-path", "batchnorm_backward",
             (("dx = dx1 + dmu / N", "dx = dx1"),),
             "dx misses the gradient that flows through the batch mean mu (every x_i changes mu); "
@@ -53,6 +72,16 @@ CATALOGUE = (
     Mistake("bn-backward-square-factor", "batchnorm_backward",
             (("dxmu2 = 2 * xmu * dsq", "dxmu2 = xmu * dsq"),),
             "the derivative of xmu ** 2 is 2 * xmu; the factor 2 is missing on the variance path."),
+    Mistake("bn-backward-keepdims-parameters", "batchnorm_backward",
+            (("N = dout.shape[0]\n    dbeta = dout.sum(axis=0)\n    dgamma = (dout * xhat).sum(axis=0)\n    dxhat",
+              "N = dout.shape[0]\n    dbeta = dout.sum(axis=0, keepdims=True)\n"
+              "    dgamma = (dout * xhat).sum(axis=0, keepdims=True)\n    dxhat"),),
+            "dgamma and dbeta are summed with keepdims=True and have shape (1, D); gamma and beta have shape "
+            "(D,), and so must their gradients: sum over axis 0 without keepdims."),
+    Mistake("bn-alt-dx-none", "batchnorm_backward_alt",
+            (("dx = (gamma * ivar / N) * (N * dout - dbeta - xhat * dgamma)", "dx = None"),),
+            "batchnorm_backward_alt returns None for dx: compute it with the closed form "
+            "dx = (1/N) * gamma * ivar * (N*dout - sum(dout) - xhat*sum(dout*xhat))."),
     Mistake("bn-alt-missing-xhat-term", "batchnorm_backward_alt",
             (("dx = (gamma * ivar / N) * (N * dout - dbeta - xhat * dgamma)",
               "dx = (gamma * ivar / N) * (N * dout - dbeta)"),),

@@ -17,6 +17,8 @@ from .misconceptions import CATALOGUE, apply
 
 _WARNINGS_LOCK = threading.Lock()
 Expected = public.compare.Expected
+Alternate = public.compare.Alternate
+MISSING = public.compare.MISSING
 Seed = public.runner.Seed
 FUNCTIONS = public.framework.FUNCTIONS
 
@@ -41,7 +43,7 @@ def _realize(value):
 
 
 class LiveReference:
-    """Runs the reference and every catalogued mistake of the same function."""
+    """Runs the reference and every catalogued mistake of the function asked about."""
 
     def __init__(self, master=MASTER, catalogue=CATALOGUE):
         sources = {m: (master / f"{m}.py").read_text() for m in set(FUNCTIONS.values())}
@@ -59,32 +61,39 @@ class LiveReference:
         def run(module):
             realized = _realize(args)
             result = getattr(module, function)(*realized, **_realize(kwargs))
-            return np.asarray(pick(result, realized) if pick else result)
-        return self._compare_with_mistakes(FUNCTIONS[function], run)
+            return pick(result, realized) if pick else result
+        return self._compare_with_mistakes(function, run, {function})
 
-    def expect_backward(self, function, x, gamma, beta, dout, pick):
-        """``pick`` of ``function(dout, cache)`` after a train-mode forward on x."""
+    def expect_backward(self, function, x, gamma, beta, dout, bn_param, pick):
+        """``pick`` of ``function(dout, cache)`` after a train-mode forward on x. Besides
+        the mistakes of ``function``, the alternates hold what the reference backward
+        gives after each known mistake of the forward."""
         def run(module):
-            _, cache = module.batchnorm_forward(x.copy(), gamma.copy(), beta.copy(), {"mode": "train"})
-            return np.asarray(pick(getattr(module, function)(dout.copy(), cache)))
-        return self._compare_with_mistakes("batchnorm", run)
+            _, cache = module.batchnorm_forward(x.copy(), gamma.copy(), beta.copy(), dict(bn_param))
+            return pick(getattr(module, function)(dout.copy(), cache))
+        return self._compare_with_mistakes(function, run, {function, "batchnorm_forward"})
 
-    def _compare_with_mistakes(self, module_name, run):
-        value = run(self.modules[module_name])
+    def _compare_with_mistakes(self, function, run, functions):
+        value = np.asarray(run(self.modules[FUNCTIONS[function]]))
         alternates = []
         for mistake, module in self.mistakes:
-            if mistake.module != module_name:
+            if mistake.function not in functions:
                 continue
             try:
                 # catch_warnings changes process-wide state: one thread at a time.
                 with _WARNINGS_LOCK, warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
                     wrong = run(module)
+                    if wrong is not None:
+                        wrong = np.asarray(wrong)
+                        if wrong.shape == value.shape and np.allclose(wrong, value, rtol=1e-6, atol=1e-8):
+                            continue
+            except KeyError:  # the mistake never stores the value asked for
+                wrong = MISSING
             except Exception:  # a mistake that cannot even run on these inputs matches nothing
                 continue
-            if wrong.shape != value.shape or not np.allclose(wrong, value, rtol=1e-6, atol=1e-8):
-                alternates.append((mistake.sentence, wrong))
-        return Expected(value, alternates)
+            alternates.append(Alternate(mistake.id, mistake.function, mistake.sentence, wrong))
+        return Expected(value, alternates, function)
 
 
 class RecordingReference:
@@ -98,10 +107,14 @@ class RecordingReference:
         live = self.live
 
         class _Recorder:
-            def expect(self, function, *args, pick=None, **kwargs):
-                expected = live.expect(function, *args, pick=pick, **kwargs)
-                recorded.append({"value": public.stored.to_json(expected.value),
-                                 "alternates": [[s, public.stored.to_json(v)] for s, v in expected.alternates]})
+            def expect(self, *args, **kwargs):
+                return self._record(live.expect(*args, **kwargs))
+
+            def expect_backward(self, *args, **kwargs):
+                return self._record(live.expect_backward(*args, **kwargs))
+
+            def _record(self, expected):
+                recorded.append(public.stored.expected_to_json(expected))
                 return expected
         return _Recorder()
 

@@ -1,9 +1,10 @@
 """Hidden checks of batchnorm_forward."""
 import numpy as np
 
-from autograder.public.compare import assert_close, assert_true
+from autograder.public.compare import Expected, assert_close, assert_shape, assert_substantive, assert_true, \
+    result_tuple
 from autograder.public.framework import CheckFailed, StudentError, Suite
-from autograder.public.inputs import FORWARD, batch, forward, rng, stored_array
+from autograder.public.inputs import FORWARD, batch, bn_param, forward, forward_answer, rng, stored_array
 
 suite = Suite(hidden=True)
 
@@ -16,29 +17,39 @@ def _running(key):
     return lambda result, args: args[3][key]
 
 
-def _assert_step(student, ref, x, gamma, beta, bn_param, tried):
+RUNNING = ("running_mean", "running_var")
+
+
+def _assert_step(student, ref, x, gamma, beta, param, tried):
     """Compare out and both running statistics of one forward call."""
-    out, _, after = forward(student, x, gamma, beta, dict(bn_param))
-    assert_close(out, ref.expect("batchnorm_forward", x, gamma, beta, dict(bn_param), pick=_out),
-                 what="out of batchnorm_forward", tried=tried)
-    for key in ("running_mean", "running_var"):
-        assert_close(stored_array(after, key, x.shape[1]),
-                     ref.expect("batchnorm_forward", x, gamma, beta, dict(bn_param), pick=_running(key)),
+    expected = {what: ref.expect("batchnorm_forward", x, gamma, beta, dict(param), pick=pick)
+                for what, pick in (("out", _out), *((key, _running(key)) for key in RUNNING))}
+    out, _, after = forward(student, x, gamma, beta, dict(param))
+    assert_close(out, expected["out"], what="out of batchnorm_forward", tried=tried)
+    for key in RUNNING:
+        assert_close(stored_array(after, key, x.shape[1], expected[key]), expected[key],
                      what=f"bn_param[{key!r}] after the call", tried=tried)
     return after
+
+
+def _assert_out(student, ref, x, gamma, beta, tried):
+    """Compare out of one train-mode call (the running statistics have checks of their own)."""
+    expected = ref.expect("batchnorm_forward", x, gamma, beta, bn_param("train"), pick=_out)
+    out, _, _ = forward(student, x, gamma, beta, bn_param("train"), expected=expected)
+    assert_close(out, expected, what="out of batchnorm_forward", tried=tried)
 
 
 @suite.check("batchnorm_forward: test mode uses the running averages of several train steps",
              group="batchnorm_forward", points=2, tags=FORWARD)
 def forward_test_after_training(student, ref):
-    bn_param = {"mode": "train"}
+    param = bn_param("train")
     D = 4
     for step in range(5):
         x, gamma, beta = batch(200 + step, 16, D, mean=2.0)
-        _, _, bn_param = forward(student, x, gamma, beta, bn_param, keep_cache=False)
-    running = {k: stored_array(bn_param, k, D) for k in ("running_mean", "running_var")}
+        _, _, param = forward(student, x, gamma, beta, param, keep_cache=False)
+    running = {k: stored_array(param, k, D) for k in RUNNING}
     x, gamma, beta = batch(210, 7, D, mean=2.0)
-    _assert_step(student, ref, x, gamma, beta, {"mode": "test", **running},
+    _assert_step(student, ref, x, gamma, beta, bn_param("test", **running),
                  "in test mode with the running statistics your code stored after 5 train steps")
 
 
@@ -46,26 +57,38 @@ def forward_test_after_training(student, ref):
              points=2, tags=FORWARD)
 def forward_running_several(student, ref):
     D = 3
-    bn_param = {"mode": "train", "running_mean": rng(220).normal(size=D),
-                "running_var": rng(221).uniform(0.5, 2, D)}
-    expected = dict(bn_param)
+    param = bn_param("train", running_mean=rng(220).normal(size=D), running_var=rng(221).uniform(0.5, 2, D))
+    expected = dict(param)
     for step in range(4):
         x, gamma, beta = batch(222 + step, 10, D, mean=-1.0, scale=2.0)
-        _, _, bn_param = forward(student, x, gamma, beta, bn_param, keep_cache=False)
-        for key in ("running_mean", "running_var"):
-            want = ref.expect("batchnorm_forward", x, gamma, beta, dict(expected), pick=_running(key))
-            assert_close(stored_array(bn_param, key, D), want, what=f"bn_param[{key!r}]",
+        want = {key: ref.expect("batchnorm_forward", x, gamma, beta, dict(expected), pick=_running(key))
+                for key in RUNNING}
+        _, _, param = forward(student, x, gamma, beta, param, keep_cache=False)
+        for key in RUNNING:
+            assert_close(stored_array(param, key, D, want[key]), want[key], what=f"bn_param[{key!r}]",
                          tried=f"after train step {step + 1} of 4, starting from given running statistics")
-            expected[key] = want.value
+            expected[key] = want[key].value
 
 
 @suite.check("batchnorm_forward: eps and momentum default to 1e-5 and 0.9", group="batchnorm_forward",
              points=2, tags=FORWARD)
 def forward_defaults(student, ref):
+    """Judged against the student's own forward with the defaults given explicitly,
+    so that only the defaults are at stake here."""
     x, gamma, beta = batch(230, 9, 4, scale=3e-3)  # variances near eps: its value matters
-    _assert_step(student, ref, x, gamma, beta,
-                 {"mode": "train", "running_mean": np.full(4, 0.5), "running_var": np.full(4, 2.0)},
-                 "in train mode without eps and momentum in bn_param, features of variance near 1e-5")
+    start = {"mode": "train", "running_mean": np.full(4, 0.5), "running_var": np.full(4, 2.0)}
+    expected = {what: ref.expect("batchnorm_forward", x, gamma, beta, dict(start), pick=pick)
+                for what, pick in (("out", _out), *((key, _running(key)) for key in RUNNING))}
+    given, _, given_after = forward(student, x, gamma, beta, {**start, "eps": 1e-5, "momentum": 0.9},
+                                    keep_cache=False)
+    left_out, _, after = forward(student, x, gamma, beta, dict(start), keep_cache=False)
+    tried = "in train mode with eps and momentum left out of bn_param, features of variance near 1e-5"
+    assert_close(left_out, Expected(given, expected["out"].alternates, "batchnorm_forward"),
+                 what="out of batchnorm_forward", tried=tried + ", compared with your output for eps=1e-5 given")
+    for key in RUNNING:
+        assert_close(stored_array(after, key, 4, expected[key]),
+                     Expected(stored_array(given_after, key, 4), expected[key].alternates, "batchnorm_forward"),
+                     what=f"bn_param[{key!r}]", tried=tried + ", compared with your result for momentum=0.9 given")
 
 
 @suite.check("batchnorm_forward: given eps and momentum are honoured", group="batchnorm_forward",
@@ -84,6 +107,7 @@ def forward_given_parameters(student, ref):
              tags=FORWARD)
 def forward_bad_mode(student, ref):
     x, gamma, beta = batch(240, 4, 3)
+    forward(student, x, gamma, beta, bn_param("train"), keep_cache=False)  # raising is not all it does
     try:
         student.call("batchnorm_forward", x, gamma, beta, {"mode": "evaluate"}, keep=[1])
     except StudentError as err:
@@ -96,16 +120,35 @@ def forward_bad_mode(student, ref):
 
 
 @suite.check("batchnorm_forward: arguments are not modified in place", group="batchnorm_forward",
-             points=2, tags=FORWARD)
+             points=1, tags=FORWARD)
 def forward_leaves_arguments(student, ref):
     x, gamma, beta = batch(250, 6, 3)
     for mode in ("train", "test"):
-        bn_param = {"mode": mode, "running_mean": np.full(3, 0.1), "running_var": np.full(3, 1.5)}
-        args = student.call("batchnorm_forward", x, gamma, beta, bn_param, keep=[1]).args
-        for name, before, after in zip(("x", "gamma", "beta"), (x, gamma, beta), args):
+        call = student.call("batchnorm_forward", x, gamma, beta,
+                            bn_param(mode, running_mean=np.full(3, 0.1), running_var=np.full(3, 1.5)), keep=[1])
+        forward_answer(call.value, x)  # a real answer, not only untouched arguments
+        for name, before, after in zip(("x", "gamma", "beta"), (x, gamma, beta), call.args):
             assert_true(isinstance(after, np.ndarray) and np.array_equal(before, after),
                         f"batchnorm_forward in {mode} mode modified {name} in place; compute new arrays "
                         "instead (x - mu, not x -= mu).")
+
+
+@suite.check("batchnorm_forward: out has shape (N, D), the running averages (D,)", group="batchnorm_forward",
+             points=1, tags=FORWARD)
+def forward_shapes(student, ref):
+    x, gamma, beta = batch(255, 7, 3)
+    expected = {what: ref.expect("batchnorm_forward", x, gamma, beta, bn_param("train"), pick=pick)
+                for what, pick in (("out", _out), *((key, _running(key)) for key in RUNNING))}
+    call = student.call("batchnorm_forward", x, gamma, beta, bn_param("train"), keep=[1])
+    out = assert_shape(result_tuple(call.value, "batchnorm_forward", 2)[0], expected["out"],
+                       what="out of batchnorm_forward", function="batchnorm_forward")
+    assert_substantive(out, "out of batchnorm_forward", x)
+    after = call.args[3]
+    for key in RUNNING:
+        value = after.get(key) if isinstance(after, dict) else None
+        if value is None:
+            stored_array(after, key, 3, expected[key])
+        assert_shape(value, expected[key], what=f"bn_param[{key!r}]", function="batchnorm_forward")
 
 
 @suite.check("batchnorm_forward: a constant feature (variance 0)", group="batchnorm_forward", points=1,
@@ -113,7 +156,7 @@ def forward_leaves_arguments(student, ref):
 def forward_constant_feature(student, ref):
     x, gamma, beta = batch(260, 8, 4)
     x[:, 1] = 2.5
-    _assert_step(student, ref, x, gamma, beta, {"mode": "train"},
+    _assert_out(student, ref, x, gamma, beta,
                  "in train mode for x of shape (8, 4) whose second feature is constant")
 
 
@@ -121,7 +164,7 @@ def forward_constant_feature(student, ref):
              points=1, tags=FORWARD)
 def forward_tiny_variance(student, ref):
     x, gamma, beta = batch(270, 12, 3, scale=1e-4)
-    _assert_step(student, ref, x, gamma, beta, {"mode": "train"},
+    _assert_out(student, ref, x, gamma, beta,
                  "in train mode for features with standard deviation around 1e-4 (variance below eps)")
 
 
@@ -129,7 +172,7 @@ def forward_tiny_variance(student, ref):
              tags=FORWARD)
 def forward_single_example(student, ref):
     x, gamma, beta = batch(280, 1, 5)
-    _assert_step(student, ref, x, gamma, beta, {"mode": "train"}, "in train mode for x of shape (1, 5)")
+    _assert_out(student, ref, x, gamma, beta, "in train mode for x of shape (1, 5)")
 
 
 @suite.check("batchnorm_forward: large offsets (features around 1e4)", group="batchnorm_forward", points=1,
@@ -137,7 +180,7 @@ def forward_single_example(student, ref):
 def forward_large_offsets(student, ref):
     x, gamma, beta = batch(290, 32, 4)
     x = x + 1e4
-    _assert_step(student, ref, x, gamma, beta, {"mode": "train"},
+    _assert_out(student, ref, x, gamma, beta,
                  "in train mode for x of shape (32, 4) with features around 1e4")
 
 
@@ -147,12 +190,13 @@ def forward_test_keeps_running(student, ref):
     x, gamma, beta = batch(300, 5, 3)
     running_mean, running_var = np.array([0.5, -1.0, 2.0]), np.array([1.0, 4.0, 0.25])
     _, _, after = forward(student, x, gamma, beta,
-                          {"mode": "test", "running_mean": running_mean, "running_var": running_var},
-                          keep_cache=False)
+                          bn_param("test", running_mean=running_mean, running_var=running_var), keep_cache=False)
     assert_close(stored_array(after, "running_mean", 3), running_mean, what="bn_param['running_mean']",
                  tried="after a test-mode call (it must not change)")
     assert_close(stored_array(after, "running_var", 3), running_var, what="bn_param['running_var']",
                  tried="after a test-mode call (it must not change)")
-    _, _, fresh = forward(student, x, gamma, beta, {"mode": "test"}, keep_cache=False)
-    assert_close(stored_array(fresh, "running_mean", 3), np.zeros(3), what="bn_param['running_mean']",
+    expected = ref.expect("batchnorm_forward", x, gamma, beta, bn_param("test"),
+                          pick=lambda result, args: args[3]["running_mean"])
+    _, _, fresh = forward(student, x, gamma, beta, bn_param("test"), keep_cache=False)
+    assert_close(stored_array(fresh, "running_mean", 3, expected), expected, what="bn_param['running_mean']",
                  tried="after a test-mode call on a bn_param without running statistics (default zeros)")

@@ -1,23 +1,20 @@
 """The class report: one self-contained HTML page about a graded class.
 
-Score distribution, pass rate per check, the most frequent misconceptions (from the
-"Likely misconception:" sentences of the checks' outputs) and a table of
+Score distribution, pass rate per check, the most frequent misconceptions (the
+known mistakes the checks recognised) and a table of
 submissions linking to their feedback files. Plots are PNGs embedded in the page,
 so it opens offline; the page is byte-identical for the same results.
 """
 import base64
 import io
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from html import escape
 
-from .. import public
 from ..misconceptions import CATALOGUE
 from .tables import GROUPS, group_scores
 
-MISCONCEPTION = re.compile(rf"^{re.escape(public.compare.MISCONCEPTION)}(.+)$", re.M)
 TOP_MISCONCEPTIONS = 10
 STYLE = """
 body { font-family: sans-serif; max-width: 72em; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -34,21 +31,23 @@ GROUP_COLOURS = dict(zip(GROUPS, ("#4c72b0", "#55a868", "#c44e52", "#8172b2", "#
 @dataclass(frozen=True)
 class Misconception:
     sentence: str
-    id: str  # the catalogue's id, or "" for a sentence the catalogue does not hold
+    id: str  # the catalogue's id
     submissions: int  # how many submissions show it
     checks: int  # how many failed checks named it, over the class
 
 
 def misconceptions(results):
-    """The misconceptions named in the results, most frequent first."""
-    ids = {m.sentence: m.id for m in CATALOGUE}
+    """The known mistakes the grader recognised, most frequent first: counted from
+    the outcomes' structured ``misconception`` ids, never from text that student
+    code could have produced."""
+    sentences = {m.id: m.sentence for m in CATALOGUE}
     per_submission, per_check = Counter(), Counter()
     for result in results:
-        named = [s for o in result.outcomes if not o.passed for s in MISCONCEPTION.findall(o.output)]
+        named = [o.misconception for o in result.outcomes if not o.passed and o.misconception in sentences]
         per_check.update(named)
         per_submission.update(set(named))
-    found = [Misconception(s, ids.get(s, ""), per_submission[s], per_check[s]) for s in per_submission]
-    return sorted(found, key=lambda m: (-m.submissions, -m.checks, m.sentence))
+    found = [Misconception(sentences[i], i, per_submission[i], per_check[i]) for i in per_submission]
+    return sorted(found, key=lambda m: (-m.submissions, -m.checks, m.id))
 
 
 def pass_rates(results):
@@ -130,7 +129,7 @@ def class_report_html(results, title="Class report"):
     if found:
         parts.append("<table>\n<tr><th>misconception</th><th>submissions</th><th>failed checks</th>"
                      "<th>what the feedback says</th></tr>")
-        parts += [f"<tr><td>{escape(m.id or '(not catalogued)')}</td><td class=\"n\">{m.submissions}</td>"
+        parts += [f"<tr><td>{escape(m.id)}</td><td class=\"n\">{m.submissions}</td>"
                   f"<td class=\"n\">{m.checks}</td><td>{escape(m.sentence)}</td></tr>"
                   for m in found[:TOP_MISCONCEPTIONS]]
         parts.append("</table>")
