@@ -53,3 +53,16 @@ def solution_copy(tmp_path):
     target = tmp_path / "submission"
     shutil.copytree(SOLUTIONS, target, ignore=shutil.ignore_patterns("__pycache__", "executed", "*.ipynb"))
     return target
+
+
+@pytest.fixture(scope="session")
+def demo_folders(tmp_path_factory):
+    from autograder.demo import build_demo_class
+    return build_demo_class(tmp_path_factory.mktemp("demo-class"))
+
+
+@pytest.fixture(scope="session")
+def demo(demo_folders):
+    """The demo class, graded once per test run: {name: Result}."""
+    from autograder.classroom import grade_class
+    return {r.name: r for r in grade_class(demo_folders, jobs=2, progress=False)}

@@ -71,8 +71,8 @@ def plain_array(got, what, *, shape=None, floating=True, expected=None):
                           cause=f"{what} subclass")
     if isinstance(got, Opaque) or not isinstance(got, np.ndarray):
         kind = got.type_name if isinstance(got, Opaque) else type(got).__name__
-        raise CheckFailed(f"{what} should be a numpy array, but it is a {kind}.", cause=f"{what} is a {kind}",
-                          misconception=_recognised(expected, lambda wrong: wrong is None and got is None))
+        _fail(f"{what} should be a numpy array, but it is a {kind}.", f"{what} is a {kind}",
+              _recognised(expected, lambda wrong: wrong is None and got is None))
     if shape is not None and got.shape != tuple(shape):
         if not same_layout(got.shape, shape):
             raise CheckFailed(f"{what} has shape {got.shape}; expected {tuple(shape)}.",
@@ -83,9 +83,9 @@ def plain_array(got, what, *, shape=None, floating=True, expected=None):
                           cause=f"{what} has dtype {got.dtype}")
     if got.dtype.kind in "fc" and not np.all(np.isfinite(got)):
         bad = np.argwhere(~np.isfinite(got))[0]
-        raise CheckFailed(f"{what} holds NaN or inf (first at index {tuple(int(i) for i in bad)}); "
-                          "look for a division by zero or the square root of a negative number.",
-                          misconception=_recognised(expected, lambda wrong: _same_values(got, wrong, equal_nan=True)))
+        _fail(f"{what} holds NaN or inf (first at index {tuple(int(i) for i in bad)}); look for a division by "
+              "zero or the square root of a negative number.", f"{what} holds NaN",
+              _recognised(expected, lambda wrong: _same_values(got, wrong, equal_nan=True)))
     return got
 
 
@@ -98,10 +98,14 @@ def assert_shape(got, expected, *, what, function):
         mistake = _recognised(expected, lambda wrong: isinstance(wrong, np.ndarray) and wrong.shape == got.shape)
         layout = (" It holds the right number of values: keep the shape of the contract, e.g. sum or average "
                   "over axis 0 without keepdims=True." if same_layout(got.shape, want) else "")
-        raise CheckFailed(f"{what} has shape {got.shape}; {function}'s contract says {want}.{layout}"
-                          + (f"\n{MISCONCEPTION}{mistake[1]}" if mistake else ""), misconception=mistake,
-                          cause=f"{what} has shape {got.shape}")
+        _fail(f"{what} has shape {got.shape}; {function}'s contract says {want}.{layout}",
+              f"{what} has shape {got.shape}", mistake)
     return got
+
+
+def _fail(sentence, cause, mistake):
+    raise CheckFailed(sentence + (f"\n{MISCONCEPTION}{mistake[1]}" if mistake else ""), cause=cause,
+                      misconception=mistake)
 
 
 def _same_values(got, wrong, rtol=1e-6, atol=1e-8, equal_nan=False):

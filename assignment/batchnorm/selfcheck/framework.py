@@ -33,12 +33,12 @@ class CheckFailed(AssertionError):
     ``cause`` names the reason when other checks may fail for the same one (a
     wrong shape, a value that is not an array), so that it is explained once;
     ``misconception`` is the ``(id, sentence)`` of the known mistake the answer
-    matches, if any, and then the cause."""
+    matches, if any."""
 
     def __init__(self, message, *, cause=None, misconception=None):
         super().__init__(message)
         self.misconception = misconception
-        self.cause = f"misconception {misconception[0]}" if misconception else cause
+        self.cause = cause
 
 
 class StudentError(Exception):
@@ -124,13 +124,13 @@ def say_each_cause_once(outcomes):
     first check it shows up in; later ones refer to that check in a few words."""
     first = {}
     for o in outcomes:
-        if not o.cause:
-            continue
-        if o.cause not in first:
-            first[o.cause] = o.check.name
+        keys = [k for k in (o.cause, o.misconception and f"misconception {o.misconception}") if k]
+        seen = next((first[k] for k in keys if k in first), None)
+        if seen is None:
+            first.update(dict.fromkeys(keys, o.check.name))
         elif o.passed:
             o.output = "Passed."
         else:
-            what = o.output.split("\n", 1)[0] if o.misconception else ""
-            o.output = f"{what} Same cause as in \u201c{first[o.cause]}\u201d.".strip()
+            what = o.output.split("\n", 1)[0] if o.misconception and not o.cause else ""
+            o.output = f"{what} Same cause as in \u201c{seen}\u201d.".strip()
     return outcomes

@@ -9,22 +9,39 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import Expected
+from .compare import MISSING, Alternate, Expected
 
 EXPECTED = Path(__file__).with_name("expected.json")
 
 
-def to_json(array):
-    array = np.asarray(array)
+def to_json(value):
+    """An answer as JSON: an array, or None / MISSING for a known mistake that gives no array."""
+    if value is None or value is MISSING:
+        return {"none": value is None}
+    array = np.asarray(value)
     return {"dtype": array.dtype.str, "shape": list(array.shape), "data": array.ravel().tolist()}
 
 
 def from_json(entry):
+    if "none" in entry:
+        return None if entry["none"] else MISSING
     return np.array(entry["data"], dtype=np.dtype(entry["dtype"])).reshape(entry["shape"])
 
 
+def expected_to_json(expected):
+    return {"function": expected.function, "value": to_json(expected.value),
+            "alternates": [[a.id, a.function, a.sentence, to_json(a.value)] for a in expected.alternates]}
+
+
+def expected_from_json(entry):
+    return Expected(from_json(entry["value"]),
+                    [Alternate(id_, function, sentence, from_json(value))
+                     for id_, function, sentence, value in entry["alternates"]], entry["function"])
+
+
 class StoredReference:
-    """Answers ``expect`` calls in the order each check makes them."""
+    """Answers the checks' questions (``expect``, ``expect_backward``) in the order
+    each check asks them."""
 
     def __init__(self, path=EXPECTED):
         self.answers = json.loads(Path(path).read_text())
@@ -41,7 +58,7 @@ class _CheckAnswers:
         if self.next >= len(self.answers):
             raise RuntimeError(f"expected.json has no answer #{self.next + 1} for check {self.name!r}; "
                                "regenerate it with `make release`")
-        entry = self.answers[self.next]
         self.next += 1
-        return Expected(from_json(entry["value"]),
-                        [(sentence, from_json(value)) for sentence, value in entry["alternates"]])
+        return expected_from_json(self.answers[self.next - 1])
+
+    expect_backward = expect

@@ -1,14 +1,15 @@
 """The public checks: the part of the grading students can run themselves.
 
 They need no reference solution: answers come from ``expected.json`` (recorded from
-the reference solution) or from numeric gradients of the student's own forward.
+the reference solution). Every student function has at least one.
 """
 import numpy as np
 
-from .compare import assert_close, assert_true, plain_array
+from .compare import assert_close, assert_shape, assert_substantive, assert_true, plain_array, result_tuple
+from .draws import FAN_IN, FAN_OUT, assert_scale, draw
 from .framework import Suite
-from .inputs import BACKWARD, BACKWARD_ALT, FORWARD, PREPROCESSING, backward, batch, forward, \
-    own_gradient_check, rng, stored_array
+from .inputs import BACKWARD, BACKWARD_ALT, FORWARD, GRADIENTS, PREPROCESSING, TRAIN, backward_inputs, batch, forward, \
+    judge_data_preprocess, judge_gradients, rng, stored_array
 from .runner import Seed
 
 suite = Suite(visibility="visible")
@@ -22,7 +23,7 @@ def zero_centered_batch(student, ref):
                  tried="for X of shape (20, 6)")
 
 
-@suite.check("normalized: a batch with a constant feature", group="preprocessing", points=1,
+@suite.check("normalized: a batch with a constant feature", group="preprocessing", points=2,
              tags=["normalized"])
 def normalized_constant(student, ref):
     X = rng(11).normal(0.0, 4.0, (15, 5))
@@ -32,22 +33,26 @@ def normalized_constant(student, ref):
                  tried="for X of shape (15, 5) whose third feature is constant (std 0, divided by 1)")
 
 
-@suite.check("data_preprocess: every feature has mean 0 and std 1", group="preprocessing", points=1,
-             tags=PREPROCESSING)
-def preprocess_stats(student, ref):
-    X = rng(12).normal(5.0, 3.0, (50, 4))
-    got = plain_array(student.call("data_preprocess", X).value, "data_preprocess(X)", shape=X.shape)
-    assert_close(got.mean(axis=0), np.zeros(4), what="the per-feature mean of data_preprocess(X)",
-                 tried="for X of shape (50, 4)", atol=1e-9)
-    assert_close(got.std(axis=0), np.ones(4), what="the per-feature std of data_preprocess(X)",
-                 tried="for X of shape (50, 4)")
+@suite.check("data_preprocess: normalized(zero_centered(X)) on a (50, 4) batch", group="preprocessing",
+             points=1, tags=PREPROCESSING)
+def preprocess_batch(student, ref):
+    return judge_data_preprocess(student, ref, rng(12).normal(5.0, 3.0, (50, 4)), "for X of shape (50, 4)")
 
 
 @suite.check("zeros_init: shape, dtype and values", group="initializers", points=1, tags=["zeros_init"])
 def zeros_basic(student, ref):
-    W = plain_array(student.call("zeros_init", 7, 3).value, "zeros_init(7, 3)", shape=(7, 3))
+    W = assert_shape(student.call("zeros_init", 7, 3).value, np.zeros((7, 3)), what="zeros_init(7, 3)",
+                     function="zeros_init")
     assert_true(W.dtype == np.float64, f"zeros_init(7, 3) has dtype {W.dtype}; expected float64.")
     assert_true(not W.any(), "zeros_init(7, 3) holds non-zero values.")
+
+
+@suite.check("random_init: mean 0 and the requested std (1e-2 and 1)", group="initializers", points=1,
+             tags=["random_init"])
+def random_scale(student, ref):
+    for std in (1e-2, 1.0):
+        assert_scale(draw(student, "random_init", std), std, f"random_init({FAN_IN}, {FAN_OUT}, std={std})",
+                     ref, "random_init", std)
 
 
 @suite.check("xavier_init: reproducible from a seeded rng, variance 1/fan_in", group="initializers",
@@ -66,42 +71,53 @@ def xavier_basic(student, ref):
                 f"1/sqrt(fan_in) = {1 / np.sqrt(fan_in):.4f}.")
 
 
+@suite.check("he_init: mean 0 and variance 2/fan_in", group="initializers", points=1, tags=["he_init"])
+def he_scale(student, ref):
+    assert_scale(draw(student, "he_init"), np.sqrt(2 / FAN_IN), f"he_init({FAN_IN}, {FAN_OUT})", ref, "he_init")
+
+
 @suite.check("batchnorm_forward: train-mode output", group="batchnorm_forward", points=2, tags=FORWARD)
 def forward_train(student, ref):
     x, gamma, beta = batch(20, 8, 5)
-    out, _, _ = forward(student, x, gamma, beta, {"mode": "train"})
-    assert_close(out, ref.expect("batchnorm_forward", x, gamma, beta, {"mode": "train"},
-                                 pick=lambda result, args: result[0]),
-                 what="out of batchnorm_forward", tried="in train mode for x of shape (8, 5)")
+    expected = ref.expect("batchnorm_forward", x, gamma, beta, dict(TRAIN),
+                          pick=lambda result, args: result[0])
+    out, _, _ = forward(student, x, gamma, beta, dict(TRAIN))
+    assert_close(out, expected, what="out of batchnorm_forward", tried="in train mode for x of shape (8, 5)")
 
 
 @suite.check("batchnorm_forward: running averages after one training step", group="batchnorm_forward",
              points=2, tags=FORWARD)
 def forward_running_one_step(student, ref):
     x, gamma, beta = batch(21, 10, 4)
-    _, _, after = forward(student, x, gamma, beta, {"mode": "train"})
-    for key in ("running_mean", "running_var"):
-        assert_close(stored_array(after, key, 4),
-                     ref.expect("batchnorm_forward", x, gamma, beta, {"mode": "train"},
-                                pick=lambda result, args, key=key: args[3][key]),
-                     what=f"bn_param[{key!r}]", tried="after one train step from empty bn_param "
-                                                     "(momentum 0.9, running statistics starting at 0)")
+    expected = {key: ref.expect("batchnorm_forward", x, gamma, beta, dict(TRAIN),
+                                pick=lambda result, args, key=key: args[3][key])
+                for key in ("running_mean", "running_var")}
+    _, _, after = forward(student, x, gamma, beta, dict(TRAIN))
+    for key, want in expected.items():
+        assert_close(stored_array(after, key, 4, want), want, what=f"bn_param[{key!r}]",
+                     tried="after one train step from empty bn_param "
+                           "(momentum 0.9, running statistics starting at 0)")
 
 
-def _backward_checks(function, tags, seed, numeric_points):
+def _backward_checks(function, tags, seed, points):
     """The same two public checks for either backward function (group = function)."""
     @suite.check(f"{function}: returns dx, dgamma, dbeta of the right shapes", group=function, points=1,
                  tags=tags)
     def shapes(student, ref):
-        x, gamma, beta = batch(seed, 6, 3)
-        _, cache, _ = forward(student, x, gamma, beta, {"mode": "train"})
-        backward(student, function, np.ones_like(x), cache)
+        x, gamma, beta, dout = backward_inputs(seed, 6, 3)
+        expected = [ref.expect_backward(function, x, gamma, beta, dout, TRAIN, pick=lambda r, i=i: r[i])
+                    for i in range(3)]
+        _, cache, _ = forward(student, x, gamma, beta, dict(TRAIN))
+        got = result_tuple(student.call(function, dout, cache).value, function, 3)
+        for name, value, want in zip(GRADIENTS, got, expected):
+            what = f"{name} of {function}"
+            assert_substantive(assert_shape(value, want, what=what, function=function), what, dout)
 
-    @suite.check(f"{function}: agrees with the numeric gradient of your forward", group=function,
-                 points=numeric_points, tags=tags)
-    def numeric(student, ref):
-        own_gradient_check(student, function, seed + 1, 4, 5)
+    @suite.check(f"{function}: dx, dgamma and dbeta on a small batch", group=function, points=points,
+                 tags=tags)
+    def small_batch(student, ref):
+        return judge_gradients(student, ref, function, seed + 1, 4, 5)
 
 
-_backward_checks("batchnorm_backward", BACKWARD, 30, numeric_points=3)
-_backward_checks("batchnorm_backward_alt", BACKWARD_ALT, 40, numeric_points=2)
+_backward_checks("batchnorm_backward", BACKWARD, 30, points=3)
+_backward_checks("batchnorm_backward_alt", BACKWARD_ALT, 40, points=2)

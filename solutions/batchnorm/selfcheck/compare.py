@@ -1,6 +1,11 @@
 """Comparisons that explain themselves: each failure says what was tried, what was
 expected, what came back and, when the wrong answer is one a known mistake gives,
-which misconception it points to."""
+which misconception it points to.
+
+A value is judged apart from its shape: an array that holds the right numbers in a
+layout that differs only by axes of length 1 (``(1, D)`` for ``(D,)``) passes a value
+check, and only the check of that output's shape (``assert_shape``) fails.
+"""
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -8,14 +13,38 @@ import numpy as np
 from .framework import CheckFailed
 from .runner.wire import Opaque, SubclassArray
 
-MISCONCEPTION = "Likely misconception: "  # the class report counts the sentences after it
+MISCONCEPTION = "Likely misconception: "
+
+
+class Missing:
+    """What a known mistake gives for a value it never stores (a key absent from a dict)."""
+
+    def __repr__(self):
+        return "MISSING"
+
+
+MISSING = Missing()
+
+
+@dataclass(frozen=True)
+class Alternate:
+    """The answer a known mistake (catalogue ``id``, a mistake of ``function``) gives."""
+    id: str
+    function: str
+    sentence: str
+    value: object  # an ndarray, None (the mistake returns nothing) or MISSING
 
 
 @dataclass
 class Expected:
-    """The right answer, and the answers that known mistakes give instead."""
+    """The right answer to one question about ``function``, and the answers known
+    mistakes give instead."""
     value: object
-    alternates: list = field(default_factory=list)  # (sentence, value) pairs
+    alternates: list = field(default_factory=list)
+    function: str = ""
+
+    def alternate(self, mistake_id):
+        return next((a for a in self.alternates if a.id == mistake_id), None)
 
 
 def show(a, limit=6):
@@ -26,27 +55,76 @@ def show(a, limit=6):
     return f"{body[:-1]}{more}]" if flat.size > limit else body
 
 
-def plain_array(got, what, *, shape=None, floating=True):
-    """The student's value as a plain ndarray, or a CheckFailed saying why not."""
+def same_layout(shape, target):
+    """Whether ``shape`` holds as many numbers as ``target`` in the same order,
+    differing only by axes of length 1."""
+    return tuple(n for n in shape if n != 1) == tuple(n for n in target if n != 1)
+
+
+def plain_array(got, what, *, shape=None, floating=True, expected=None):
+    """The student's value as a plain ndarray of ``shape`` (or the same numbers in a
+    layout that differs only by axes of length 1), or a CheckFailed saying why not.
+    ``expected`` lets a known mistake that returns no array be recognised."""
     if isinstance(got, SubclassArray):
         raise CheckFailed(f"{what} is a {got.type_name}, a subclass of numpy.ndarray; return a plain "
-                          "numpy array (np.asarray does not strip subclasses, np.array(..., subok=False) does).")
+                          "numpy array (np.asarray does not strip subclasses, np.array(..., subok=False) does).",
+                          cause=f"{what} subclass")
     if isinstance(got, Opaque) or not isinstance(got, np.ndarray):
         kind = got.type_name if isinstance(got, Opaque) else type(got).__name__
-        raise CheckFailed(f"{what} should be a numpy array, but it is a {kind}.")
+        _fail(f"{what} should be a numpy array, but it is a {kind}.", f"{what} is a {kind}",
+              _recognised(expected, lambda wrong: wrong is None and got is None))
     if shape is not None and got.shape != tuple(shape):
-        raise CheckFailed(f"{what} has shape {got.shape}; expected {tuple(shape)}.")
+        if not same_layout(got.shape, shape):
+            raise CheckFailed(f"{what} has shape {got.shape}; expected {tuple(shape)}.",
+                              cause=f"{what} has shape {got.shape}")
+        got = got.reshape(shape)
     if floating and got.dtype.kind != "f":
-        raise CheckFailed(f"{what} has dtype {got.dtype}; expected a floating-point array.")
+        raise CheckFailed(f"{what} has dtype {got.dtype}; expected a floating-point array.",
+                          cause=f"{what} has dtype {got.dtype}")
     if got.dtype.kind in "fc" and not np.all(np.isfinite(got)):
         bad = np.argwhere(~np.isfinite(got))[0]
-        raise CheckFailed(f"{what} holds NaN or inf (first at index {tuple(int(i) for i in bad)}); "
-                          "look for a division by zero or the square root of a negative number.")
+        _fail(f"{what} holds NaN or inf (first at index {tuple(int(i) for i in bad)}); look for a division by "
+              "zero or the square root of a negative number.", f"{what} holds NaN",
+              _recognised(expected, lambda wrong: _same_values(got, wrong, equal_nan=True)))
     return got
 
 
-def _close(got, want, rtol, atol):
-    return got.shape == want.shape and np.allclose(got, want, rtol=rtol, atol=atol)
+def assert_shape(got, expected, *, what, function):
+    """The shape contract of one output, judged on its own: a value of the right
+    numbers in the wrong layout fails here, and only here."""
+    want = np.shape(expected.value if isinstance(expected, Expected) else expected)
+    got = plain_array(got, what, floating=False, expected=expected)
+    if got.shape != want:
+        mistake = _recognised(expected, lambda wrong: isinstance(wrong, np.ndarray) and wrong.shape == got.shape)
+        layout = (" It holds the right number of values: keep the shape of the contract, e.g. sum or average "
+                  "over axis 0 without keepdims=True." if same_layout(got.shape, want) else "")
+        _fail(f"{what} has shape {got.shape}; {function}'s contract says {want}.{layout}",
+              f"{what} has shape {got.shape}", mistake)
+    return got
+
+
+def _fail(sentence, cause, mistake):
+    raise CheckFailed(sentence + (f"\n{MISCONCEPTION}{mistake[1]}" if mistake else ""), cause=cause,
+                      misconception=mistake)
+
+
+def _same_values(got, wrong, rtol=1e-6, atol=1e-8, equal_nan=False):
+    return (isinstance(wrong, np.ndarray) and same_layout(got.shape, wrong.shape)
+            and np.allclose(got.reshape(wrong.shape), wrong, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def _recognised(expected, matches):
+    """(id, sentence) of the first known mistake of the checked function whose answer ``matches``."""
+    if not isinstance(expected, Expected):
+        return None
+    return next(((a.id, a.sentence) for a in expected.alternates
+                 if a.function == expected.function and matches(a.value)), None)
+
+
+def close(got, want, rtol=1e-6, atol=1e-8):
+    """Whether ``got`` (a plain array) holds the numbers of ``want``."""
+    want = np.asarray(want)
+    return same_layout(got.shape, want.shape) and np.allclose(got.reshape(want.shape), want, rtol=rtol, atol=atol)
 
 
 def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
@@ -57,26 +135,26 @@ def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
     if not isinstance(expected, Expected):
         expected = Expected(expected)
     want = np.asarray(expected.value)
-    got = plain_array(got, what, shape=want.shape, floating=want.dtype.kind == "f")
-    if _close(got, want, rtol, atol):
-        return
+    got = plain_array(got, what, shape=want.shape, floating=want.dtype.kind == "f", expected=expected)
+    if close(got, want, rtol, atol):
+        return got
     diff = np.abs(got.astype(np.float64) - want)
     worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
     lines = [f"{what} is wrong {tried}.",
              f"  expected: {show(want)}",
              f"  got:      {show(got)}",
              f"  largest difference {diff.max():.3g} at index {tuple(int(i) for i in worst)}."]
-    sentence = known_mistake(got, expected, lambda got, wrong: _close(got, np.asarray(wrong), rtol, atol))
-    if sentence:
-        lines.append(MISCONCEPTION + sentence)
+    mistake = known_mistake(got, expected, rtol, atol)
+    if mistake:
+        lines.append(MISCONCEPTION + mistake[1])
     elif hint:
         lines.append(hint)
-    raise CheckFailed("\n".join(lines))
+    raise CheckFailed("\n".join(lines), misconception=mistake)
 
 
-def known_mistake(got, expected, matches):
-    """The sentence of the first known mistake whose answer ``matches`` ``got``, or None."""
-    return next((sentence for sentence, wrong in expected.alternates if matches(got, wrong)), None)
+def known_mistake(got, expected, rtol=1e-6, atol=1e-8):
+    """(id, sentence) of the known mistake whose answer ``got`` matches, or None."""
+    return _recognised(expected, lambda wrong: _same_values(got, wrong, rtol, atol))
 
 
 def assert_true(condition, message):
@@ -84,9 +162,20 @@ def assert_true(condition, message):
         raise CheckFailed(message)
 
 
+def assert_substantive(value, what, *inputs):
+    """Code that does nothing earns nothing: a result that is all zeros, or one of
+    the inputs handed back unchanged, is not an answer."""
+    if not value.any():
+        raise CheckFailed(f"{what} is all zeros; it has not been computed yet.", cause=f"{what} is all zeros")
+    if any(np.shape(a) == value.shape and np.array_equal(a, value) for a in inputs):
+        raise CheckFailed(f"{what} is its input returned unchanged; it has not been computed yet.",
+                          cause=f"{what} is its input")
+
+
 def result_tuple(value, function, length):
     """The student's return value as a tuple of ``length`` items."""
     if not isinstance(value, (tuple, list)) or len(value) != length:
         kind = type(value).__name__ if not isinstance(value, (tuple, list)) else f"{len(value)} items"
-        raise CheckFailed(f"{function} should return a tuple of {length} items; it returned {kind}.")
+        raise CheckFailed(f"{function} should return a tuple of {length} items; it returned {kind}.",
+                          cause=f"{function} returned {kind}")
     return tuple(value)

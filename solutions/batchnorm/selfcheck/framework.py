@@ -28,7 +28,17 @@ GROUPS = ("preprocessing", "initializers", "batchnorm_forward", "batchnorm_backw
 
 class CheckFailed(AssertionError):
     """The student's result is wrong; the message says what was tried, what was
-    expected and what came back."""
+    expected and what came back.
+
+    ``cause`` names the reason when other checks may fail for the same one (a
+    wrong shape, a value that is not an array), so that it is explained once;
+    ``misconception`` is the ``(id, sentence)`` of the known mistake the answer
+    matches, if any."""
+
+    def __init__(self, message, *, cause=None, misconception=None):
+        super().__init__(message)
+        self.misconception = misconception
+        self.cause = cause
 
 
 class StudentError(Exception):
@@ -39,6 +49,13 @@ class StudentError(Exception):
     def __init__(self, message, raised=()):
         super().__init__(message)
         self.raised = tuple(raised)
+
+    @property
+    def cause(self):
+        # The first line is the reason; what the code printed (below it) varies from call to call.
+        return "error " + str(self).split("\n", 1)[0]
+
+    misconception = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,8 @@ class Outcome:
     score: float
     output: str
     error: str = ""  # set when the check itself failed: a fault for the instructor to see
+    cause: str = ""  # why it failed, when other checks may fail for the same reason
+    misconception: str = ""  # the id of the known mistake the answer matched
 
     @property
     def passed(self):
@@ -83,16 +102,35 @@ class Suite:
 
 
 def run_check(check, student, ref):
-    """Run one check; a wrong result or a failing student function costs its points."""
+    """Run one check; a wrong result or a failing student function costs its points.
+    A check may return a note (a sentence about how it judged) to show with its pass."""
     try:
-        check.func(student, ref.for_check(check.name))
+        note = check.func(student, ref.for_check(check.name))
     except (CheckFailed, StudentError) as err:
-        return Outcome(check, 0.0, str(err))
+        misconception = err.misconception[0] if err.misconception else ""
+        return Outcome(check, 0.0, str(err), cause=err.cause or "", misconception=misconception)
     except Exception as err:  # a value no check foresaw; it costs this check, not the others
         return Outcome(check, 0.0, "The check could not judge your result. If your code looks right, "
                                    "show this message to your instructor.", error=f"{type(err).__name__}: {err}")
-    return Outcome(check, float(check.points), "Passed.")
+    return Outcome(check, float(check.points), f"Passed. {note}" if note else "Passed.", cause=note or "")
 
 
 def run_checks(checks, student, ref):
-    return [run_check(check, student, ref) for check in checks]
+    return say_each_cause_once([run_check(check, student, ref) for check in checks])
+
+
+def say_each_cause_once(outcomes):
+    """A cause (a known mistake, a wrong shape, a crash, a note) is explained in the
+    first check it shows up in; later ones refer to that check in a few words."""
+    first = {}
+    for o in outcomes:
+        keys = [k for k in (o.cause, o.misconception and f"misconception {o.misconception}") if k]
+        seen = next((first[k] for k in keys if k in first), None)
+        if seen is None:
+            first.update(dict.fromkeys(keys, o.check.name))
+        elif o.passed:
+            o.output = "Passed."
+        else:
+            what = o.output.split("\n", 1)[0] if o.misconception and not o.cause else ""
+            o.output = f"{what} Same cause as in \u201c{seen}\u201d.".strip()
+    return outcomes

@@ -1,29 +1,25 @@
-"""Seeded inputs and small helpers shared by the public and the hidden checks."""
-import importlib.util
-from pathlib import Path
-
+"""Seeded inputs and the ways of judging one function apart from the others, shared
+by the public and the hidden checks."""
 import numpy as np
 
-from .compare import plain_array, result_tuple
-from .framework import CheckFailed
-
-
-def _load_gradient_check():
-    """The gradient checkers given to students, from the folder this package sits in
-    (loaded by path, so that a student module of the same name cannot stand in)."""
-    spec = importlib.util.spec_from_file_location(
-        f"{__package__}._gradient_check", Path(__file__).resolve().parent.parent / "gradient_check.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gradient_check = _load_gradient_check()
+from .compare import MISSING, Expected, assert_close, assert_substantive, close, plain_array, result_tuple
+from .framework import CheckFailed, StudentError
 
 PREPROCESSING = ("zero_centered", "normalized", "data_preprocess")
 FORWARD = ("batchnorm_forward",)
 BACKWARD = ("batchnorm_forward", "batchnorm_backward")
 BACKWARD_ALT = ("batchnorm_forward", "batchnorm_backward_alt")
+GRADIENTS = ("dx", "dgamma", "dbeta")
+
+
+def bn_param(mode, **given):
+    """A bn_param that spells out eps and momentum: the defaults are judged by one
+    check of their own, never again through every other check of the forward and the
+    backward passes."""
+    return {"mode": mode, "eps": 1e-5, "momentum": 0.9, **given}
+
+
+TRAIN = bn_param("train")
 
 
 def rng(seed):
@@ -43,50 +39,174 @@ def backward_inputs(seed, N, D):
     return x, gamma, beta, rng(seed + 1).standard_normal((N, D))
 
 
-def forward(student, x, gamma, beta, bn_param, keep_cache=True):
-    """Call the student's forward; returns (out, cache handle or value, bn_param after)."""
+def forward(student, x, gamma, beta, bn_param, keep_cache=True, expected=None):
+    """Call the student's forward; returns (out, cache handle or value, bn_param after).
+    ``out`` is a plain finite array holding N x D numbers, and not a non-answer
+    (``expected``, when given, names the known mistake behind a NaN)."""
     call = student.call("batchnorm_forward", x, gamma, beta, bn_param, keep=[1] if keep_cache else [])
-    out, cache = result_tuple(call.value, "batchnorm_forward", 2)
-    return plain_array(out, "out of batchnorm_forward", shape=x.shape), cache, call.args[3]
+    return (*forward_answer(call.value, x, expected), call.args[3])
+
+
+def forward_answer(value, x, expected=None):
+    """(out, cache) of a forward call's return value, out checked as ``forward`` says."""
+    out, cache = result_tuple(value, "batchnorm_forward", 2)
+    out = plain_array(out, "out of batchnorm_forward", shape=x.shape, expected=expected)
+    assert_substantive(out, "out of batchnorm_forward", x)
+    return out, cache
 
 
 def backward(student, function, dout, cache):
-    dx, dgamma, dbeta = result_tuple(student.call(function, dout, cache).value, function, 3)
-    N, D = dout.shape
-    return (plain_array(dx, f"dx of {function}", shape=(N, D)),
-            plain_array(dgamma, f"dgamma of {function}", shape=(D,)),
-            plain_array(dbeta, f"dbeta of {function}", shape=(D,)))
+    """The three gradients, each a plain finite array holding the numbers of its shape."""
+    return gradients(student.call(function, dout, cache).value, function, dout.shape)
 
 
-def stored_array(bn_param, key, D):
+def gradients(value, function, shape, which=(0, 1, 2)):
+    """The gradients ``which`` of a backward call's return value (the others as they came)."""
+    N, D = shape
+    return tuple(plain_array(item, f"{name} of {function}", shape=want) if i in which else item
+                 for i, (name, item, want) in enumerate(zip(GRADIENTS, result_tuple(value, function, 3),
+                                                           ((N, D), (D,), (D,)))))
+
+
+def stored_array(bn_param, key, D, expected=None):
+    """``bn_param[key]`` after a call, as an array holding D numbers."""
     if not isinstance(bn_param, dict):
-        raise CheckFailed(f"after the call, bn_param is a {bn_param!r} instead of a dict with string keys; "
-                          "store the running statistics in it as bn_param['running_mean'] and the like.")
+        raise CheckFailed(f"after the call, bn_param is a {type(bn_param).__name__} instead of a dict; "
+                          "store the running statistics in it as bn_param['running_mean'] and the like.",
+                          cause="bn_param is not a dict")
     if key not in bn_param:
-        raise CheckFailed(f"after the call, bn_param has no {key!r}; store the running statistics "
-                          "back into bn_param in both modes.")
-    return plain_array(bn_param[key], f"bn_param[{key!r}]", shape=(D,))
+        stored = "your forward does not store them"
+        mistake = None
+        if isinstance(expected, Expected):
+            mistake = next(((a.id, a.sentence) for a in expected.alternates
+                            if a.function == expected.function and a.value is MISSING), None)
+        raise CheckFailed(f"after the call, bn_param has no {key!r}: {stored}. Store the running statistics "
+                          "back into bn_param in both modes." + (f"\nLikely misconception: {mistake[1]}" if mistake
+                                                                  else ""),
+                          cause=f"bn_param has no {key}", misconception=mistake)
+    return plain_array(bn_param[key], f"bn_param[{key!r}]", shape=(D,), expected=expected)
 
 
-def own_gradient_check(student, function, seed, N, D, tolerance=1e-6):
-    """Compare ``function``'s gradients with centred differences of the student's own
-    forward pass, so a backward pass that is right for a slightly wrong forward
-    still passes."""
+def _out(result, args):
+    return result[0]
+
+
+def judge_data_preprocess(student, ref, X, tried):
+    """data_preprocess is the composition of the student's own parts: it passes if
+    it gives the reference's answer or normalized(zero_centered(X)) of the student's
+    functions, when those give an answer. It must leave X as it was, unless one of
+    its parts is what changed it. Returns a note when judged as a composition."""
+    expected = ref.expect("data_preprocess", X)
+    call = student.call("data_preprocess", X)
+    got = plain_array(call.value, "data_preprocess(X)", shape=X.shape, expected=expected)
+    assert_substantive(got, "data_preprocess(X)", X)
+    if not np.array_equal(call.args[0], X) and not any(_modifies(student, f, X) for f in PREPROCESSING[:2]):
+        raise CheckFailed("data_preprocess(X) modified X in place; compute on a copy "
+                          "(X - mean creates a new array, X -= mean does not).")
+    if close(got, expected.value):
+        return None
+    try:
+        centred = plain_array(student.call("zero_centered", X).value, "zero_centered(X)", shape=X.shape)
+        own = plain_array(student.call("normalized", centred).value, "normalized(...)", shape=X.shape)
+        composed = close(got, own) and centred.any() and not np.array_equal(centred, X)
+    except (CheckFailed, StudentError):
+        composed = False
+    if composed:
+        return "Your zero_centered or normalized differs from the reference, so data_preprocess was judged as " \
+               "their composition."
+    assert_close(got, expected, what="data_preprocess(X)", tried=tried,
+                 hint="Integer division or an integer result array truncates; convert to float first."
+                 if X.dtype.kind in "iu" else "")
+
+
+def _modifies(student, function, X):
+    try:
+        return not np.array_equal(student.call(function, X).args[0], X)
+    except StudentError:
+        return False
+
+
+def assert_leaves_input(call, X, function):
+    if not (isinstance(call.args[0], np.ndarray) and np.array_equal(call.args[0], X)):
+        raise CheckFailed(f"{function}(X) modified X in place; compute on a copy "
+                          "(X - mean creates a new array, X -= mean does not).", cause=f"{function} modifies X")
+
+
+def judge_gradients(student, ref, function, seed, N, D, which=(0, 1, 2), constant=None, directions=3):
+    """Judge ``function``'s gradients (``which`` of dx, dgamma, dbeta) apart from the forward.
+
+    Where the student's forward agrees with the reference on this input, the
+    reference gradient decides. Where it does not, the backward is judged against
+    that forward: it passes if it is what the reference backward gives after the
+    same known mistake of the forward, or if it agrees with the numeric gradient
+    of the student's own forward. Returns a note for the student when the second
+    way was taken."""
     x, gamma, beta, dout = backward_inputs(seed, N, D)
-    _, cache, _ = forward(student, x, gamma, beta, {"mode": "train"})
-    got = backward(student, function, dout, cache)
+    if constant is not None:
+        x[:, constant] = 1.5
+    tried = f"after a train-mode forward on x of shape ({N}, {D})" + (
+        " with a constant feature" if constant is not None else "")
+    reference_out = ref.expect("batchnorm_forward", x, gamma, beta, dict(TRAIN), pick=_out)
+    expected = [ref.expect_backward(function, x, gamma, beta, dout, TRAIN, pick=lambda r, i=i: r[i])
+                for i in which]
+    out, cache, _ = forward(student, x, gamma, beta, dict(TRAIN))
+    got = gradients(student.call(function, dout, cache).value, function, dout.shape, which)
+    if close(out, reference_out.value):
+        for i, want in zip(which, expected):
+            assert_close(got[i], want, what=f"{GRADIENTS[i]} of {function}", tried=tried, rtol=1e-5, atol=1e-8)
+        return None
+    mistake = next((a.id for a in reference_out.alternates
+                    if isinstance(a.value, np.ndarray) and close(out, a.value)), None)
+    own = _OwnForward(student, (x, gamma, beta), out, dout, seed)
+    for i, want in zip(which, expected):
+        after_mistake = want.alternate(mistake) if mistake else None
+        if after_mistake is not None and isinstance(after_mistake.value, np.ndarray) \
+                and close(got[i], after_mistake.value, rtol=1e-5):
+            continue
+        own.judge(function, i, got[i], want.value, directions, tried)
+    return f"Your batchnorm_forward differs from the reference, so {function} was judged against your own forward."
 
-    def out_of(xx, gg, bb):
-        return forward(student, xx, gg, bb, {"mode": "train"}, keep_cache=False)[0]
 
-    numeric = (gradient_check.eval_numerical_gradient_array(lambda v: out_of(v, gamma, beta), x.copy(), dout),
-               gradient_check.eval_numerical_gradient_array(lambda v: out_of(x, v, beta), gamma.copy(), dout),
-               gradient_check.eval_numerical_gradient_array(lambda v: out_of(x, gamma, v), beta.copy(), dout))
-    for name, analytic, approx in zip(("dx", "dgamma", "dbeta"), got, numeric):
-        error = gradient_check.rel_error(analytic, approx)
-        if not error < tolerance:
-            raise CheckFailed(
-                f"{name} of {function} disagrees with the numeric gradient of your own batchnorm_forward "
-                f"(train mode, x of shape ({N}, {D})): relative error {error:.2e}, expected below "
-                f"{tolerance:g}. Rederive the backward step for this quantity through the graph "
-                "mu -> xmu -> var -> sqrtvar -> ivar -> xhat -> out.")
+class _OwnForward:
+    """Numeric gradients of the student's own forward along random directions, from
+    probes that must behave like the direct call: the same input gives the same
+    output, and the probes around an input average to its output."""
+    STEP = 1e-5
+    TOLERANCE = 1e-5
+
+    def __init__(self, student, params, out, dout, seed):
+        self.student, self.params, self.out, self.dout = student, params, out, dout
+        self.directions = rng(seed + 2)
+        again = self._out(params)
+        if not np.array_equal(again, out):
+            raise CheckFailed("batchnorm_forward gave two different outputs for the same input; the forward "
+                              "must be a function of its arguments alone.", cause="forward not a function")
+
+    def _out(self, params):
+        return forward(self.student, *params, dict(TRAIN), keep_cache=False)[0]
+
+    def judge(self, function, i, analytic, reference, directions, tried):
+        name = GRADIENTS[i]
+        if not analytic.any() and np.asarray(reference).any():
+            raise CheckFailed(f"{name} of {function} is all zeros {tried}, and the gradient is not.",
+                              cause=f"{name} of {function} is all zeros")
+        scale = np.abs(self.out).max() + 1.0
+        for _ in range(directions):
+            u = self.directions.standard_normal(self.params[i].shape)
+            u /= np.linalg.norm(u)
+            plus, minus = (self._out([p + sign * self.STEP * u if j == i else p for j, p in enumerate(self.params)])
+                           for sign in (1, -1))
+            if np.abs((plus + minus) / 2 - self.out).max() > 1e-6 * scale:
+                raise CheckFailed("batchnorm_forward's output jumps when its input moves by 1e-5; the numeric "
+                                  "gradient of such a forward is meaningless, so your backward could not be "
+                                  "judged against it.", cause="forward not smooth")
+            numeric = float(np.sum((plus - minus) * self.dout)) / (2 * self.STEP)
+            exact = float(np.sum(analytic * u.reshape(analytic.shape)))
+            error = abs(numeric - exact) / max(abs(numeric), abs(exact), 1e-10)
+            if not error < self.TOLERANCE:
+                raise CheckFailed(
+                    f"{name} of {function} is wrong {tried}: your batchnorm_forward differs from the reference "
+                    f"there, so {name} was judged against the numeric gradient of your own forward, and it "
+                    f"disagrees along a random direction (relative error {error:.2e}, expected below "
+                    f"{self.TOLERANCE:g}). Rederive the backward step for {name[1:]} through the graph "
+                    "mu -> xmu -> var -> sqrtvar -> ivar -> xhat -> out.")

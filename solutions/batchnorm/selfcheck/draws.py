@@ -1,0 +1,90 @@
+"""Statistical tests of the initializers' draws, shared by the public and hidden checks.
+
+Sample size and thresholds
+--------------------------
+Each draw is W of shape (500, 300): n = 150,000 values. For a correct initializer
+the values are i.i.d. N(0, sigma^2), and we test three statistics, each against a
+threshold of Z = 5.5 standard deviations of its sampling distribution. A standard
+normal exceeds 5.5 in absolute value with probability 3.8e-8, so even with the
+three tests of a check and a margin for the normal approximations below, a correct
+implementation fails a check with probability well under 1e-6.
+
+- Mean: mean(W) ~ N(0, sigma^2 / n) exactly, so we require
+  |mean(W)| / sigma < Z / sqrt(n) = 0.0142.
+- Standard deviation: (n - 1) s^2 / sigma^2 ~ chi-square(n - 1), approximately
+  N(n - 1, 2(n - 1)); by the delta method s / sigma ~ N(1, 1 / (2n)), so we require
+  |s / sigma - 1| < Z / sqrt(2n) = 0.0100. A std off by 10% is ten times that
+  threshold (detected with certainty); so is Xavier with fan_out for fan_in (the
+  shapes are not square for that reason).
+- Gaussian shape: the sample excess kurtosis g2 of a Gaussian sample has mean 0 and
+  standard deviation sqrt(24 / n) = 0.0126, so we require |g2| < Z * 0.0126 = 0.070.
+  A uniform draw has excess kurtosis -1.2, 17 thresholds away; the test does not
+  depend on the scale, so it judges the shape alone.
+The seeds are fixed, so a given submission gets the same verdict on every run.
+"""
+
+import numpy as np
+
+from .compare import MISCONCEPTION, assert_true, known_mistake, plain_array
+from .framework import CheckFailed
+from .runner import Seed
+
+FAN_IN, FAN_OUT = 500, 300
+Z = 5.5
+N = FAN_IN * FAN_OUT
+MEAN_LIMIT = Z / np.sqrt(N)
+STD_LIMIT = Z / np.sqrt(2 * N)
+KURTOSIS_LIMIT = Z * np.sqrt(24 / N)
+SEED = 7
+
+
+def draw(student, function, *args):
+    value = student.call(function, FAN_IN, FAN_OUT, *args, rng=Seed(SEED)).value
+    return plain_array(value, f"{function}({FAN_IN}, {FAN_OUT}, ...)", shape=(FAN_IN, FAN_OUT))
+
+
+def assert_scale(W, sigma, what, ref, function, *args):
+    mean, std = W.mean(), W.std()
+    assert_true(abs(mean) / sigma < MEAN_LIMIT,
+                f"{what} has mean {mean:.3g}; expected 0 (a deviation above {MEAN_LIMIT * sigma:.2g} "
+                "happens by chance with probability below 1e-6).")
+    expected = ref.expect(function, FAN_IN, FAN_OUT, *args, rng=Seed(SEED), pick=lambda W, a: W.std())
+    if abs(std / sigma - 1) >= STD_LIMIT:
+        message = (f"{what} has standard deviation {std:.5g}; expected {sigma:.5g} "
+                   f"(within {100 * STD_LIMIT:.1f}%).")
+        mistake = known_mistake(np.asarray(std), expected, rtol=STD_LIMIT, atol=0)
+        raise CheckFailed(message + (f"\n{MISCONCEPTION}{mistake[1]}" if mistake else ""), misconception=mistake)
+
+
+def assert_gaussian(W, what):
+    centred = W - W.mean()
+    g2 = float(np.mean(centred ** 4) / np.mean(centred ** 2) ** 2 - 3)
+    assert_true(abs(g2) < KURTOSIS_LIMIT,
+                f"{what} does not look Gaussian: excess kurtosis {g2:.3f}, expected 0 "
+                f"(a uniform draw gives -1.2). Use rng.standard_normal (or rng.normal), "
+                "not rng.random or rng.uniform.")
+
+
+def assert_reproducible(student, function, *args):
+    """Weights drawn from ``rng`` alone: equal for generators seeded alike, different
+    for other seeds, float64 of shape (fan_in, fan_out)."""
+    what = f"{function}(6, 4, ...)"
+    first = plain_array(student.call(function, 6, 4, *args, rng=Seed(3)).value, what, shape=(6, 4))
+    assert_true(first.dtype == np.float64, f"{what} has dtype {first.dtype}; expected float64.")
+    again = plain_array(student.call(function, 6, 4, *args, rng=Seed(3)).value, what, shape=(6, 4))
+    other = plain_array(student.call(function, 6, 4, *args, rng=Seed(4)).value, what, shape=(6, 4))
+    assert_true(np.array_equal(first, again),
+                f"{what} gave different weights for two generators seeded alike: draw all "
+                "randomness from rng, not from np.random.")
+    assert_true(not np.array_equal(first, other),
+                f"{what} gave the same weights for generators with different seeds: use the rng "
+                "argument instead of a generator of your own.")
+
+
+def assert_fresh_without_rng(student, function, *args):
+    what = f"{function}(6, 4) without rng"
+    first = plain_array(student.call(function, 6, 4, *args).value, what, shape=(6, 4))
+    second = plain_array(student.call(function, 6, 4, *args).value, what, shape=(6, 4))
+    assert_true(not np.array_equal(first, second),
+                f"two calls of {what} gave identical weights; with rng=None use a fresh "
+                "np.random.default_rng().")

@@ -1,0 +1,168 @@
+"""Fair scores (SPEC §5.2, §5.3): one mistake costs the checks of its own function only,
+a shape mistake costs the shape checks only, code that does nothing earns nothing,
+and the consistency checks of the backward passes cannot be gamed.
+
+Each test grades a submission written for its purpose: the solution version with
+one function, or a few lines, changed."""
+import pytest
+from conftest import SOLUTIONS
+from hostile.support import replace_function
+
+from autograder import public
+from autograder.checks import ALL
+from autograder.grade import grade_submission
+
+GROUPS = public.framework.GROUPS
+POINTS = {g: sum(c.points for c in ALL if c.group == g) for g in GROUPS}
+
+
+def patched(folder, module, *replacements):
+    path = folder / f"{module}.py"
+    text = path.read_text()
+    for old, new in replacements:
+        assert text.count(old) >= 1, old
+        text = text.replace(old, new)
+    path.write_text(text)
+    return folder
+
+
+def group_scores(result):
+    return public.report.group_scores(result.outcomes)
+
+
+def failed(result):
+    return [o for o in result.outcomes if not o.passed]
+
+
+def test_a_forward_whose_only_mistake_is_its_default_eps_keeps_every_backward_point(solution_copy):
+    result = grade_submission(patched(solution_copy, "batchnorm",
+                                      ('eps = bn_param.get("eps", 1e-5)', 'eps = bn_param.get("eps", 1e-8)')))
+    assert [o.check.name for o in failed(result)] == ["batchnorm_forward: eps and momentum default to 1e-5 and 0.9"]
+    assert "Likely misconception: when bn_param has no 'eps'" in failed(result)[0].output
+
+
+def test_right_values_kept_with_keepdims_lose_only_the_shape_checks(solution_copy):
+    keepdims = [("mu = x.mean(axis=0)", "mu = x.mean(axis=0, keepdims=True)"),
+                ("var = (xmu ** 2).mean(axis=0)", "var = (xmu ** 2).mean(axis=0, keepdims=True)"),
+                ("dbeta = dout.sum(axis=0)", "dbeta = dout.sum(axis=0, keepdims=True)"),
+                ("dgamma = (dout * xhat).sum(axis=0)", "dgamma = (dout * xhat).sum(axis=0, keepdims=True)")]
+    result = grade_submission(patched(solution_copy, "batchnorm", *keepdims))
+    lost = {o.check.name: o.output for o in failed(result)}
+    assert sorted(lost) == ["batchnorm_backward: returns dx, dgamma, dbeta of the right shapes",
+                            "batchnorm_backward_alt: returns dx, dgamma, dbeta of the right shapes",
+                            "batchnorm_forward: out has shape (N, D), the running averages (D,)"]
+    assert all("has shape (1, " in text and "without keepdims" in text for text in lost.values())
+    assert result.score == result.max_score - 3
+
+
+SKELETON_FORWARD = '''
+def batchnorm_forward(x, gamma, beta, bn_param):
+    mode = bn_param["mode"]
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+    N, D = x.shape
+    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
+    running_var = bn_param.get("running_var", np.zeros(D, dtype=x.dtype))
+    out, cache = None, None
+    if mode == "train":
+        pass
+    elif mode == "test":
+        pass
+    else:
+        raise ValueError('Invalid forward batchnorm mode "%s"' % mode)
+    bn_param["running_mean"] = running_mean
+    bn_param["running_var"] = running_var
+    return out, cache
+'''
+
+
+def test_a_course_skeleton_and_a_backward_returning_none_earn_nothing(solution_copy):
+    replace_function(solution_copy / "batchnorm.py", "batchnorm_forward", SKELETON_FORWARD)
+    replace_function(solution_copy / "batchnorm.py", "batchnorm_backward_alt",
+                     "def batchnorm_backward_alt(dout, cache):\n    dx, dgamma, dbeta = None, None, None\n"
+                     "    return dx, dgamma, dbeta\n")
+    scores = group_scores(grade_submission(solution_copy))
+    assert scores["batchnorm_forward"][0] == 0
+    assert scores["batchnorm_backward_alt"][0] == 0
+
+
+def test_a_forward_returning_zeros_earns_nothing(solution_copy):
+    replace_function(solution_copy / "batchnorm.py", "batchnorm_forward", '''
+        def batchnorm_forward(x, gamma, beta, bn_param):
+            if bn_param["mode"] not in ("train", "test"):
+                raise ValueError("mode")
+            D = x.shape[1]
+            bn_param.setdefault("running_mean", np.zeros(D))
+            bn_param.setdefault("running_var", np.zeros(D))
+            return np.zeros_like(x), (x, gamma)
+        ''')
+    assert group_scores(grade_submission(solution_copy))["batchnorm_forward"][0] == 0
+
+
+# A forward 1% off the reference, so that the backward is judged against it, and
+# that answers every input within 1e-3 of one it has seen with the output it gave
+# then: its numeric gradient is zero, and so are the backward passes.
+PROBE_DODGING_FORWARD = '''
+_seen = []
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    for old_x, old_gamma, old_beta, old_out in _seen:
+        if old_x.shape == x.shape and np.abs(old_x - x).max() < 1e-3 and np.abs(old_gamma - gamma).max() < 1e-3 \\
+                and np.abs(old_beta - beta).max() < 1e-3:
+            out = old_out.copy()
+            break
+    else:
+        mu = x.mean(axis=0)
+        var = x.var(axis=0)
+        out = 1.01 * (gamma * (x - mu) / np.sqrt(var + bn_param.get("eps", 1e-5)) + beta)
+        _seen.append((x.copy(), gamma.copy(), beta.copy(), out.copy()))
+    bn_param["running_mean"] = np.zeros(x.shape[1])
+    bn_param["running_var"] = np.ones(x.shape[1])
+    return out, (x, gamma)
+'''
+ZERO_BACKWARD = "def {name}(dout, cache):\n    x, gamma = cache\n    return np.zeros_like(x), np.zeros_like(gamma), np.zeros_like(gamma)\n"
+
+
+@pytest.mark.parametrize("dodges_probes", [True, False], ids=["probe-dodging", "honest-but-wrong"])
+def test_zero_backward_passes_earn_nothing_even_against_a_gamed_forward(solution_copy, dodges_probes):
+    forward = PROBE_DODGING_FORWARD if dodges_probes else PROBE_DODGING_FORWARD.replace("< 1e-3", "< 0")
+    replace_function(solution_copy / "batchnorm.py", "batchnorm_forward", forward)
+    for name in ("batchnorm_backward", "batchnorm_backward_alt"):
+        replace_function(solution_copy / "batchnorm.py", name, ZERO_BACKWARD.format(name=name))
+    scores = group_scores(grade_submission(solution_copy))
+    assert scores["batchnorm_backward"][0] == 0 and scores["batchnorm_backward_alt"][0] == 0
+
+
+def test_a_backward_derived_for_the_students_own_forward_keeps_its_points(solution_copy):
+    """A forward with the unbiased variance (a mistake of the forward), and backward
+    passes derived correctly for that forward: only the forward loses points, and
+    the backward's feedback says once how it was judged."""
+    patched(solution_copy, "batchnorm",
+            ("var = (xmu ** 2).mean(axis=0)", "var = (xmu ** 2).sum(axis=0) / (N - 1)"),
+            ("dsq = np.ones_like(dout) * dvar / N", "dsq = np.ones_like(dout) * dvar / (N - 1)"),
+            ("dx = (gamma * ivar / N) * (N * dout - dbeta - xhat * dgamma)",
+             "dx = gamma * ivar * (dout - dbeta / N - xhat * dgamma / (N - 1))"))
+    result = grade_submission(solution_copy)
+    scores = group_scores(result)
+    for group in ("batchnorm_backward", "batchnorm_backward_alt"):
+        assert scores[group] == (POINTS[group], POINTS[group])
+        notes = [o for o in result.outcomes if o.check.group == group and "judged against your own forward" in o.output]
+        assert len(notes) == 1
+    assert scores["batchnorm_forward"][0] < POINTS["batchnorm_forward"]
+
+
+@pytest.mark.parametrize("mistake", ["pre-global-mean", "pre-sample-std"])
+def test_data_preprocess_is_not_charged_for_its_parts(demo, mistake):
+    result = demo[mistake]
+    assert [o.check.name for o in failed(result) if o.check.name.startswith("data_preprocess")] == []
+    notes = [o for o in result.outcomes if "judged as their composition" in o.output]
+    assert len(notes) == 1
+
+
+@pytest.mark.parametrize("mistake", ["bn-unbiased-variance", "bn-eps-outside-sqrt", "bn-running-var-of-std",
+                                     "bn-momentum-swapped"])
+def test_a_forward_mistake_is_never_charged_to_the_backward(demo, mistake):
+    scores = group_scores(demo[mistake])
+    for group in ("batchnorm_backward", "batchnorm_backward_alt"):
+        assert scores[group] == (POINTS[group], POINTS[group])
