@@ -9,15 +9,19 @@ them, use a Python every user can read, e.g.
 ``python3 -m venv /tmp/fallback-venv && /tmp/fallback-venv/bin/pip install numpy pytest``.
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+from pathlib import Path
 
 import pytest
 
 from autograder import sandbox
 from autograder.cli import main
 from autograder.sandbox import LimitsLauncher, Limits, SandboxUnavailable
-from autograder.sandbox.launchers import CONFINE, UIDS, _kill_all_of, _uid_of
+from autograder.sandbox.launchers import CONFINE, UIDS, _kill_all_of, _remove_files_of, _uid_of
 
 from .support import (SOLUTIONS, TIMEOUT, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
                       outputs_of, processes_with)
@@ -157,3 +161,95 @@ def test_confine_gives_up_root_and_caps_the_processes_of_its_uid(marker):
     assert done.stdout.split() == [str(uid)], done.stderr
     assert "fork" in done.stderr.lower() or "resource temporarily unavailable" in done.stderr.lower()
     assert 0 < started < 8
+
+
+@pytest.fixture
+def setuid_id(tmp_path_factory):
+    """A setuid-root copy of ``id`` (what su or passwd are), in a folder only ``uid``'s group may enter."""
+    uid = UIDS.take()
+    folder = Path(tempfile.mkdtemp())
+    try:
+        shutil.copy("/usr/bin/id", folder / "id")
+        os.chmod(folder / "id", 0o4755)
+        os.chown(folder, 0, uid)
+        os.chmod(folder, 0o750)
+        yield uid, folder / "id"
+    finally:
+        shutil.rmtree(folder)
+        if _kill_all_of(uid):
+            UIDS.give_back(uid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving the child an unprivileged uid needs root")
+def test_confine_sets_no_new_privs_so_a_setuid_program_gains_nothing(setuid_id):
+    uid, program = setuid_id
+    done = subprocess.run([sys.executable, "-I", "-S", str(CONFINE), f"uid={uid}", "--", str(program), "-u"],
+                          capture_output=True, text=True, timeout=20)
+    assert done.stdout.split() == [str(uid)], done  # without no_new_privs: 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing uids needs root")
+def test_processes_are_found_by_their_real_uid_too(marker):
+    """A process whose real uid is the sandbox's but whose effective uid is root
+    (what a setuid program makes without no_new_privs) is killed with the rest."""
+    uid = UIDS.take()
+    try:
+        sleeper = subprocess.Popen(["sleep", marker], preexec_fn=lambda: os.setresuid(uid, 0, 0))
+        threading.Thread(target=sleeper.wait, daemon=True).start()  # reaps it once killed
+        assert len(processes_with(marker, wait=0)) == 1
+        assert _kill_all_of(uid)
+        assert processes_with(marker) == []
+    finally:
+        if _kill_all_of(uid):
+            UIDS.give_back(uid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving the child an unprivileged uid needs root")
+def test_what_a_uid_left_in_shared_folders_is_removed(marker):
+    """Files, folders and links of the uid in /tmp, /var/tmp and /dev/shm go; a
+    link's target and everything of other users stay."""
+    uid = UIDS.take()
+    keep = Path(tempfile.mkdtemp()) / "keep"
+    keep.write_text("root's")
+    os.chmod(keep.parent, 0o777)
+    script = (f"mkdir /tmp/{marker}; dd if=/dev/zero of=/tmp/{marker}/big bs=1M count=3 2>/dev/null; "
+              f"mkdir -p /var/tmp/{marker}/a/b; echo x > /var/tmp/{marker}/a/b/c; echo x > /dev/shm/{marker}; "
+              f"ln -s {keep} /tmp/{marker}-link; echo x > {keep.parent}/{marker}")
+    try:
+        subprocess.run([sys.executable, "-I", "-S", str(CONFINE), f"uid={uid}", "--", "/bin/sh", "-c", script],
+                       check=True, timeout=20)
+        left = [f"/tmp/{marker}", f"/var/tmp/{marker}", f"/dev/shm/{marker}", f"/tmp/{marker}-link",
+                f"{keep.parent}/{marker}"]
+        assert all(os.path.lexists(p) for p in left)  # the control: nothing removes them by itself
+        _remove_files_of(uid)
+        assert [p for p in left if os.path.lexists(p)] == []
+        assert keep.read_text() == "root's"
+    finally:
+        shutil.rmtree(keep.parent)
+        if _kill_all_of(uid):
+            UIDS.give_back(uid)
+
+
+LEAVE_FILES = """
+def he_init(fan_in, fan_out, rng=None):
+    import os
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        try:
+            with open(os.path.join(folder, "MARKER"), "wb") as junk:
+                junk.write(bytes(1 << 20))
+        except OSError:
+            pass
+    if rng is None:
+        rng = np.random.default_rng()
+    return rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in / 2)
+"""
+
+
+def test_the_fallback_removes_what_the_submission_left_in_shared_folders(hostile, grade, reference_scores, marker,
+                                                                         fallback):
+    launcher = fallback()
+    if not launcher.drops_root:
+        pytest.skip("the grader is not root: the child's files are the grader's user's")
+    result = grade(hostile("he_init", LEAVE_FILES.replace("MARKER", marker)), launcher=launcher)
+    assert [f for f in ("/tmp", "/var/tmp", "/dev/shm") if os.path.lexists(os.path.join(f, marker))] == []
+    assert_honest_functions_kept_their_points(result, reference_scores, [])
