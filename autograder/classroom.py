@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from . import sandbox
 from .grade import grade_submission
 from .reports.class_report import class_report_html
 from .reports.files import write_atomic
@@ -51,11 +52,12 @@ class Progress:
 
 def grade_class(folders, out=None, jobs=1, progress=True, hidden_visibility=None, **options):
     """Grade ``folders``; with ``out``, write NAME.json and NAME.md per submission as
-    it finishes, then grades.csv, summary.json, table.txt and report.html. Returns results in input order."""
+    it finishes, then grades.csv, summary.json, table.txt and report.html. Returns results in input order.
+    SIGTERM and SIGINT end it without leaving a submission's copy or process behind."""
     names = unique_names(folders)
     bar = Progress(len(folders)) if progress and len(folders) > 1 else None
     results = [None] * len(folders)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with sandbox.removed_on_signals(), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_submission, folder, name=name, **options): i
                    for i, (folder, name) in enumerate(zip(folders, names))}
         for future in as_completed(futures):

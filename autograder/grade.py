@@ -1,7 +1,8 @@
 """Grade one submission: copy its modules, run every check against a child process
 that holds the student's code, and collect the outcomes."""
+import os
 import shutil
-import tempfile
+import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -58,13 +59,44 @@ def reference():
     return _reference
 
 
+def links_notice(names):
+    """The sentence a student reads about links in their submission that were left out."""
+    names = sorted(names)
+    if not names:
+        return ""
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    if len(names) == 1:
+        return f"{shown} is a link; links are not followed, so it was ignored."
+    return f"{shown} are links; links are not followed, so they were ignored."
+
+
 def _copy_modules(submission, scratch):
-    """Only the top-level Python files travel (notebooks and caches stay behind),
-    never a link (it could point at the reference solution) and nothing too large
-    to be a module."""
-    for path in sorted(submission.glob("*.py")):
-        if not path.is_symlink() and path.is_file() and path.stat().st_size <= MAX_MODULE_BYTES:
-            shutil.copyfile(path, scratch / path.name)
+    """Copy the top-level Python files (notebooks and caches stay behind) and
+    return the names of those that are links. A link is never followed, since it
+    could point at the reference solution: each file is opened without following
+    links and read through that descriptor, and only a regular file no larger than
+    a module can be travels."""
+    folder = os.open(submission, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    links = []
+    try:
+        for name in sorted(os.listdir(folder)):
+            if not name.endswith(".py") or name.startswith("."):
+                continue
+            try:
+                source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+            except OSError:
+                if os.path.islink(os.path.join(submission, name)):
+                    links.append(name)
+                continue
+            try:
+                info = os.fstat(source)
+                if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_MODULE_BYTES:
+                    (scratch / name).write_bytes(os.read(source, MAX_MODULE_BYTES + 1)[:MAX_MODULE_BYTES])
+            finally:
+                os.close(source)
+    finally:
+        os.close(folder)
+    return links
 
 
 def grade_submission(submission, *, checks=ALL, launcher=None, timeout=DEFAULT_TIMEOUT, name=None):
@@ -73,6 +105,11 @@ def grade_submission(submission, *, checks=ALL, launcher=None, timeout=DEFAULT_T
     submission = Path(submission)
     name = name or submission.name
     start = time.monotonic()
+    if submission.is_symlink():
+        # The folder named is the instructor's, but the last step of its path may come
+        # from the student (a link kept by a git upload), so it is never followed.
+        return Result.nothing_graded(name, checks, links_notice([submission.name]), time.monotonic() - start,
+                                     error=f"{submission} is a link; pass the folder it points to if you trust it")
     if not submission.is_dir():
         return Result.nothing_graded(name, checks, "The submission is not a folder; nothing was graded.",
                                      time.monotonic() - start, error=f"{submission} is not a folder")
@@ -85,12 +122,14 @@ def grade_submission(submission, *, checks=ALL, launcher=None, timeout=DEFAULT_T
 
 
 def _grade_folder(submission, checks, launcher, timeout, name, start):
-    with tempfile.TemporaryDirectory(prefix="batchnorm-submission-") as scratch:
-        scratch = Path(scratch)
-        _copy_modules(submission, scratch)
+    # The scratch copy is the grader's alone; the sandbox hands it to the child's uid.
+    scratch = sandbox.scratch.new_copy()
+    try:
+        links = _copy_modules(submission, scratch)
         runner = public.runner.ChildRunner(scratch, public.framework.FUNCTIONS, timeout=timeout,
                                            launcher=launcher or sandbox.launcher())
         with runner:
             outcomes = public.framework.run_checks(checks, runner, reference())
-        protections = runner.protections
-    return Result(name, outcomes, protections, round(time.monotonic() - start, 3))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Result(name, outcomes, runner.protections, round(time.monotonic() - start, 3), links_notice(links))

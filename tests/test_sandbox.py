@@ -20,9 +20,20 @@ def test_grading_is_sandboxed_by_default():
     assert any(expected in p for p in result.protections), result.protections
 
 
+def fallback_refuses_here():
+    """Whether the fallback refuses to run here: as root, where its uid cannot reach Python."""
+    try:
+        sandbox.LimitsLauncher()
+    except sandbox.SandboxUnavailable:
+        return True
+    return False
+
+
 @pytest.mark.parametrize("mode, named", [("limits", "own process group, killed when grading ends"),
                                          ("none", "separate process")])
 def test_the_command_line_chooses_the_sandbox_and_its_memory_limit(tmp_path, mode, named):
+    if mode == "limits" and fallback_refuses_here():
+        pytest.skip("the fallback refuses to run student code as root here; see test_fallback.py")
     target = tmp_path / "result.json"
     assert main(["grade", str(SOLUTIONS), "--sandbox", mode, "--memory", "0.75", "--json", str(target)]) == 0
     result = json.loads(target.read_text())

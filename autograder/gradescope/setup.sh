@@ -20,6 +20,8 @@ else
     PYTHON=python3.11
 fi
 
+# umask 022: the venv readable by all, so that the fallback sandbox's uid can run it.
+umask 022
 "$PYTHON" -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check -r "$SOURCE/requirements.txt"
 # Fail the image build now, not every submission later, if the grader cannot grade
@@ -31,5 +33,5 @@ from autograder.grade import grade_submission
 
 result = grade_submission(MASTER)
 print("sandbox protections on this image:", "; ".join(result.protections))
-assert result.score == result.max_score, f"the reference scores {result.score} of {result.max_score} here"
+assert result.score == result.max_score, f"the reference scores {result.score} of {result.max_score} here {result.error}"
 PYTHON

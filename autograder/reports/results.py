@@ -11,8 +11,8 @@ def results_dict(result, hidden_visibility=None):
         tests.append({"name": o.check.name, "score": o.score, "max_score": float(o.check.points),
                       "status": "passed" if o.passed else "failed", "output": o.output,
                       "visibility": visibility, "tags": list(o.check.tags)})
-    output = result.notice or ("Protections in force while your code ran: " + ", ".join(result.protections)
-                               + ".")
+    protections = result.protections and f"Protections in force while your code ran: {', '.join(result.protections)}."
+    output = " ".join(filter(None, [result.notice, protections]))
     return {"score": result.score, "execution_time": result.execution_time, "output": output,
             "tests": tests}
 

@@ -3,18 +3,27 @@
     python -I -S confine.py as=BYTES nproc=N fsize=BYTES cpu=SECONDS [uid=U] -- COMMAND...
 
 A trusted helper of the launchers: it lowers the limits, gives up root for ``uid``
-(group ``uid`` too, no supplementary groups; every capability goes with it), and
-replaces itself with COMMAND, so that COMMAND and everything it starts inherit all
-of it. The CPU limit's soft value sends SIGXCPU one second before the hard one
+(group ``uid`` too, no supplementary groups; every capability goes with it), sets
+no_new_privs (so that no setuid program, e.g. su or passwd, can give root back),
+and replaces itself with COMMAND, so that COMMAND and everything it starts inherit
+all of it. The CPU limit's soft value sends SIGXCPU one second before the hard one
 kills. It imports nothing but the standard library: it runs inside the sandbox,
 where the grader's packages are not.
 """
+import ctypes
 import os
 import resource
 import sys
 
 RLIMITS = {"as": resource.RLIMIT_AS, "nproc": resource.RLIMIT_NPROC, "fsize": resource.RLIMIT_FSIZE,
            "cpu": resource.RLIMIT_CPU}
+PR_SET_NO_NEW_PRIVS = 38  # <linux/prctl.h>
+
+
+def no_new_privileges():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise SystemExit(f"confine.py: could not set no_new_privs: {os.strerror(ctypes.get_errno())}")
 
 
 def main(argv):
@@ -33,6 +42,7 @@ def main(argv):
         os.setresuid(uid, uid, uid)
         if 0 in os.getresuid():
             raise SystemExit("confine.py: could not give up root")
+    no_new_privileges()
     os.execv(command[0], command)
 
 

@@ -3,15 +3,18 @@
 ``BubblewrapLauncher`` puts the child in new PID, network, IPC and UTS namespaces
 (and a user namespace when the grader is not root) with a filesystem made of
 read-only binds of exactly what it needs; ``LimitsLauncher`` is the fallback where
-bubblewrap cannot run: resource limits and a process group. Both start the child
-through ``confine.py``, which sets the limits and, when the grader is root, gives
-the child an unprivileged uid of its own.
+bubblewrap cannot run: resource limits, a process group and, as root, a uid of
+its own. Both start the child through ``confine.py``, which sets the limits and
+no_new_privs and, when the grader is root, gives the child an unprivileged uid of
+its own, to which the submission's scratch copy is handed over.
 """
 import fcntl
+import importlib.util
 import os
 import shutil
 import signal
 import site
+import stat
 import subprocess
 import sys
 import tempfile
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 
 from .. import public
+from . import scratch
 from .limits import Limits, gib
 
 CONFINE = Path(__file__).with_name("confine.py")
@@ -27,11 +31,20 @@ CONFINE_IN_SANDBOX = "/sandbox/confine.py"
 RUNNER_IN_SANDBOX = "/runner"
 SUBMISSION_IN_SANDBOX = "/submission"
 SCRATCH_BYTES = 64 << 20
+# The folders every user may write to: what a fallback child's uid leaves there is
+# removed when the child ends (folders of its own, or others may write to, up to
+# SWEEP_DEPTH levels down).
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lock")
+SWEEP_DEPTH = 32
 # The child's whole environment: nothing of the grader's reaches student code, and
 # one BLAS thread keeps the process and memory limits meaningful.
 CHILD_ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp",
                      "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                      "MKL_NUM_THREADS": "1"}
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox was asked for but cannot run here."""
 
 
 class UidPool:
@@ -68,6 +81,10 @@ class UidPool:
         if descriptor is not None:
             os.close(descriptor)
 
+    def in_use(self):
+        with self.lock:
+            return list(self.held)
+
 
 # Far from real users (Debian hands out 1000-59999) and from the subordinate uid
 # ranges that containers use (100000 and up, in blocks of 65536).
@@ -98,7 +115,11 @@ class _Confined(public.runner.Launcher):
             # A uid goes back to the pool only when its last process is gone, so that
             # the next child never counts a dying one against its process limit.
             if _kill_all_of(uid):
-                UIDS.give_back(uid)
+                self.release(uid)
+
+    def release(self, uid):
+        """Return ``uid``, whose processes are all gone, to the pool."""
+        UIDS.give_back(uid)
 
     def explain_death(self, returncode):
         number = self.signal_of(returncode)
@@ -151,7 +172,7 @@ class BubblewrapLauncher(_Confined):
                  *[SUBMISSION_IN_SANDBOX if Path(a) == Path(submission) else a for a in rest]]
         uid = UIDS.take() if self.as_root else None
         if uid is not None:
-            _let_others_read(submission)
+            scratch.hand_over(submission, uid)
         return self.sandbox(child, uid, {Path(script).resolve().parent: RUNNER_IN_SANDBOX,
                                          Path(submission).resolve(): SUBMISSION_IN_SANDBOX})
 
@@ -199,17 +220,25 @@ class BubblewrapLauncher(_Confined):
 
 
 class LimitsLauncher(_Confined):
-    """The fallback: resource limits and a process group of its own. The child
-    sees the grader's files and network. It runs as the grader's user, unless that
-    is root and the interpreter, the runner and the temporary folder (which holds
-    the submission's scratch copy) are readable by others: then it
-    gets an unprivileged uid of its own, which also makes the process limit bind
-    and lets every process it started be found and killed at the end."""
+    """The fallback: resource limits, no_new_privs and a process group of its own.
+    The child sees the grader's files and network. When the grader is root, the
+    child gets an unprivileged uid of its own, which makes the process limit bind,
+    lets every process it started be found and killed at the end, and marks the
+    files it left in the shared writable folders, removed then too. As root it
+    refuses to start (SandboxUnavailable) where that uid could not run Python and
+    numpy: student code never runs as root. A grader that is not root runs the
+    child as its own user."""
 
     def __init__(self, limits=None):
         super().__init__(limits)
-        needed = (Path(sys.executable), public.runner.client.CHILD, Path(tempfile.gettempdir()))
-        self.drops_root = self.as_root and all(map(_reachable_by_others, needed))
+        if self.as_root:
+            blocked = next((p.resolve() for p in _runtime() if not _reachable_by_others(p)), None)
+            if blocked is not None:
+                raise SandboxUnavailable(
+                    f"the limits sandbox would run student code as root, because its unprivileged uid cannot "
+                    f"reach {blocked}; install Python and numpy where every user can read them, or pass "
+                    "--sandbox none to accept running student code unconfined, as root")
+        self.drops_root = self.as_root
 
     @property
     def protections(self):
@@ -222,13 +251,25 @@ class LimitsLauncher(_Confined):
                 *self.limits.describe(processes=self.drops_root))
 
     def command(self, argv, submission):
-        uid = None
-        if self.drops_root:
-            _let_others_read(submission)
-            uid = UIDS.take()
+        uid = UIDS.take() if self.drops_root else None
+        if uid is not None:
+            scratch.hand_over(submission, uid)
         # Without a uid of its own, RLIMIT_NPROC would not bind root, and for any
         # other user it would count the grader's processes too.
         return self.confine(argv, uid, processes=uid is not None)
+
+    def release(self, uid):
+        _remove_files_of(uid)
+        super().release(uid)
+
+
+def end_every_child():
+    """Kill the processes of every sandbox uid this grader holds and remove their
+    files, for a grader about to die (children of a non-root grader's fallback
+    end when they read the end of their request pipe)."""
+    for uid in UIDS.in_use():
+        if _kill_all_of(uid, wait=1.0):
+            _remove_files_of(uid)
 
 
 def _split(argv):
@@ -286,17 +327,22 @@ def _under(path, folder):
     return path == folder or folder in path.parents
 
 
+def _runtime():
+    """What the fallback child's uid must be able to read: the interpreter, the
+    standard library, numpy, the runner and confine.py, and the temporary folder
+    that holds the scratch copies."""
+    numpy = importlib.util.find_spec("numpy")
+    return (Path(sys.executable), Path(os.__file__), *([Path(numpy.origin).parent] if numpy else []),
+            public.runner.client.CHILD, CONFINE, Path(tempfile.gettempdir()))
+
+
 def _reachable_by_others(path):
-    """Whether a user with no relation to the owner can reach and read ``path``."""
+    """Whether a user with no relation to the owner can reach and read ``path``
+    (and, for a folder, look inside)."""
     path = path.resolve()
-    return all(os.stat(p).st_mode & 0o001 for p in path.parents) and bool(os.stat(path).st_mode & 0o004)
-
-
-def _let_others_read(submission):
-    """Let the child's uid read the submission's scratch copy (the grader makes it
-    for root only): add read and search permission for others, take nothing away."""
-    for path in [Path(submission), *Path(submission).glob("*.py")]:
-        os.chmod(path, path.stat().st_mode & 0o7777 | (0o005 if path.is_dir() else 0o004))
+    mode = os.stat(path).st_mode
+    needed = 0o005 if stat.S_ISDIR(mode) else 0o004
+    return all(os.stat(p).st_mode & 0o001 for p in path.parents) and mode & needed == needed
 
 
 def _uid_of(args):
@@ -305,11 +351,12 @@ def _uid_of(args):
 
 
 def _kill_all_of(uid, wait=5.0):
-    """Kill every process of ``uid`` (only the child and what it started run as it);
-    whether they were all gone, zombies included, within ``wait`` seconds."""
+    """Kill every process that holds ``uid`` as its real, effective, saved or
+    filesystem uid (only the child and what it started do); whether they were all
+    gone, zombies included, within ``wait`` seconds."""
     deadline = time.monotonic() + wait
     while True:
-        alive = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit() and _owner(entry) == uid]
+        alive = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit() and uid in _uids(entry)]
         if not alive:
             return True
         if time.monotonic() > deadline:
@@ -322,11 +369,51 @@ def _kill_all_of(uid, wait=5.0):
         time.sleep(0.01)
 
 
-def _owner(entry):
+def _uids(entry):
+    """The real, effective, saved and filesystem uids of the process ``entry``
+    (/proc/PID): the owner of the entry itself is only the effective one, and a
+    setuid program that left the real one behind would escape."""
     try:
-        return entry.stat().st_uid
-    except OSError:
-        return None
+        with open(entry / "status", "rb") as status:
+            line = next(line for line in status if line.startswith(b"Uid:"))
+        return {int(n) for n in line.split()[1:]}
+    except (OSError, StopIteration, ValueError):
+        return set()
+
+
+def _remove_files_of(uid, roots=SHARED_WRITABLE):
+    """Delete what ``uid`` left in the folders every user may write to, once its
+    processes are gone; descends only into folders it owns or others may enter,
+    and never follows a link."""
+    for root in {*roots, tempfile.gettempdir()}:
+        try:
+            folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            _sweep(folder, uid, SWEEP_DEPTH)
+        finally:
+            os.close(folder)
+
+
+def _sweep(folder, uid, depth):
+    with os.scandir(folder) as entries:
+        found = [(e.name, e.stat(follow_symlinks=False)) for e in entries]
+    for name, info in found:
+        try:
+            if stat.S_ISDIR(info.st_mode):
+                if depth and (info.st_uid == uid or info.st_mode & 0o001):
+                    inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
+                    try:
+                        _sweep(inner, uid, depth - 1)
+                    finally:
+                        os.close(inner)
+                if info.st_uid == uid:
+                    os.rmdir(name, dir_fd=folder)
+            elif info.st_uid == uid:
+                os.unlink(name, dir_fd=folder)
+        except OSError:  # gone already, or a folder someone else still fills
+            pass
 
 
 def _signal_name(number):

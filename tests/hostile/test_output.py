@@ -1,10 +1,11 @@
 """Output: floods on stdout and stderr are drained and cut to a few KB; the
 grader's own memory stays bounded."""
 import resource
+import shutil
 
 import numpy as np
 
-from autograder import public
+from autograder import public, sandbox
 
 from .support import FUNCTIONS, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing
 
@@ -57,7 +58,8 @@ def test_a_flood_is_cut_to_a_few_kb_of_feedback(hostile, grade, reference_scores
 def test_a_function_that_floods_and_answers_right_keeps_its_points(hostile, grade, reference_scores, bubblewrap):
     folder = hostile("zero_centered", FLOOD_THEN_ANSWER)
     before = peak_rss_mb()
-    with public.runner.ChildRunner(folder, FUNCTIONS, timeout=20, launcher=bubblewrap) as runner:
+    copy = shutil.copytree(folder, sandbox.scratch.new_copy(), dirs_exist_ok=True)  # the sandbox runs scratch copies
+    with public.runner.ChildRunner(copy, FUNCTIONS, timeout=20, launcher=bubblewrap) as runner:
         call = runner.call("zero_centered", np.ones((4, 3)))
     dropped = int(call.output.split("[... ")[1].split()[0])
     assert len(call.output) < 10_000 and dropped > FLOOD_MB * 1e6 - 10_000
