@@ -4,6 +4,7 @@ import subprocess
 import sys
 import pytest
 from conftest import MASTER, RELEASE, ROOT
+from hostile.support import explained_once
 
 from autograder import public
 from autograder.checks import ALL
@@ -24,17 +25,6 @@ def test_reference_solution_earns_full_marks(demo):
     result = demo["reference-solution"]
     assert [o.check.name for o in result.outcomes if not o.passed] == []
     assert result.score == MAX == 65
-
-
-def explained_once(result, sentence, outcomes=None):
-    """Every outcome fails; the first states ``sentence``, the others refer to it."""
-    outcomes = result.outcomes if outcomes is None else outcomes
-    stated = [o for o in outcomes if sentence in o.output]
-    assert stated and not any(o.passed for o in outcomes)
-    first = stated[0].check.name
-    for o in outcomes:
-        assert o is stated[0] or sentence in o.output or f"Same cause as in \u201c" in o.output, o.output
-    return first
 
 
 def test_untouched_release_earns_zero(demo):
@@ -74,8 +64,7 @@ def test_a_syntax_error_costs_only_its_module(demo):
     groups = by_group(result)
     assert groups["preprocessing"][0] == 0
     assert result.score == MAX - groups["preprocessing"][1]
-    explained_once(result, "preprocessing.py has a syntax error on line",
-                   [o for o in result.outcomes if not o.passed])
+    explained_once([o for o in result.outcomes if not o.passed], "preprocessing.py has a syntax error on line")
 
 
 def test_an_endless_loop_costs_only_the_function_that_hangs(demo):
@@ -92,7 +81,7 @@ def test_a_missing_module_and_a_missing_function_are_explained(solution_copy):
     result = grade_submission(solution_copy)
     texts = {o.check.name: o.output for o in result.outcomes if not o.passed}
     initializers = [o for o in result.outcomes if o.check.group == "initializers"]
-    explained_once(result, "the submission has no initializers.py", initializers)
+    explained_once(initializers, "the submission has no initializers.py")
     assert "preprocessing.py defines no function named normalized" in texts[
         "normalized: a batch with a constant feature"]
     assert by_group(result)["batchnorm_forward"] == (20, 20)
@@ -224,8 +213,8 @@ def test_a_module_linked_to_the_reference_is_not_graded(solution_copy):
     (solution_copy / "batchnorm.py").symlink_to(MASTER / "batchnorm.py")
     result = grade_submission(solution_copy)
     assert result.score == MAX - 45
-    explained_once(result, "the submission has no batchnorm.py",
-                   [o for o in result.outcomes if o.check.group.startswith("batchnorm")])
+    explained_once([o for o in result.outcomes if o.check.group.startswith("batchnorm")],
+                   "the submission has no batchnorm.py")
 
 
 def test_result_names_never_collide_or_overwrite_the_class_files(tmp_path):

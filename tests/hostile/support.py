@@ -71,3 +71,13 @@ def processes_with(marker, wait=2.0):
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
+
+
+def explained_once(outcomes, sentence):
+    """Every outcome fails; the first to fail for the reason states ``sentence``, the
+    others state it too or refer to the check that did."""
+    stated = [o for o in outcomes if sentence in o.output]
+    assert stated and not any(o.passed for o in outcomes), [o.output for o in outcomes]
+    reference = f"Same cause as in \u201c{stated[0].check.name}\u201d"
+    for o in outcomes:
+        assert sentence in o.output or reference in o.output, o.output

@@ -2,7 +2,8 @@
 verdict is computed in the grader."""
 import pytest
 
-from .support import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, outputs_of
+from .support import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, explained_once, \
+    outputs_of
 
 # Patches everything a naive grader would compare with, in the child.
 MONKEYPATCH = """
@@ -86,7 +87,7 @@ def test_a_lie_earns_nothing(hostile, grade, reference_scores, source, sentence)
     result = grade(hostile("zero_centered", source))
     judged = [o for o in result.outcomes if o.check.tags == ("zero_centered",)]
     assert judged and not any(o.score for o in judged), [(o.check.name, o.output) for o in judged if o.score]
-    assert all(sentence in o.output for o in judged), [o.output for o in judged]
+    explained_once(judged, sentence)
     # Within its own process the submission may use its objects as it likes: whether
     # data_preprocess, built on this zero_centered, is right is judged on its own result.
     assert_honest_functions_kept_their_points(result, reference_scores, ["zero_centered", "data_preprocess"])
