@@ -15,8 +15,9 @@ Each path given to ``python -m autograder grade`` is one of:
   too large; only the Python files and Gradescope's metadata are unpacked.
 
 Inside a submission the modules may sit up to ``MAX_DEPTH`` folders down, when exactly
-one folder there holds them (a student who uploaded a zipped folder). Links are never
-followed, anywhere below the paths given.
+one folder there holds them (a student who uploaded a zipped folder), except in nbgrader's
+layout, where only ``<assignment>/`` counts. Links are never followed, anywhere below the
+paths given.
 """
 import contextlib
 import os
@@ -110,10 +111,11 @@ def modules_folder(folder, assignment=DEFAULT_ASSIGNMENT, depth=MAX_DEPTH):
     return found[0] if len(found) == 1 else None
 
 
-def _one_submission(folder, name, where, assignment, **fields):
-    found = modules_folder(folder, assignment)
-    status = "graded" if found else "no modules found"
-    return Submission(name, found or folder, where(found or folder), status, **fields)
+def _one_submission(folder, name, where, assignment, depth=MAX_DEPTH, **fields):
+    found, status = modules_folder(folder, assignment, depth), "graded"
+    if found is None:
+        found, status = (folder / assignment if _is_folder(folder / assignment) else folder), "no modules found"
+    return Submission(name, found, where(found), status, **fields)
 
 
 def _safe_parts(info, zip_path):
@@ -284,7 +286,9 @@ class Finder:
             zips or any(modules_folder(f, self.assignment) or _is_folder(f / self.assignment) for f in folders))
         if not is_class:
             return [_one_submission(folder, name, where, self.assignment)]
-        return [_one_submission(f, f.name, where, self.assignment) for f in folders] + [
+        # nbgrader's layout (a student holds <assignment>/): other folders are other assignments
+        depth = 0 if any(_is_folder(f / self.assignment) for f in folders) else MAX_DEPTH
+        return [_one_submission(f, f.name, where, self.assignment, depth) for f in folders] + [
             self._student_zip(z, where) for z in zips]
 
     def _student_zip(self, zip_path, where):
