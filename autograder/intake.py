@@ -12,7 +12,8 @@ Each path given to ``python -m autograder grade`` is one of:
 - a ``.zip`` file of any of these (a zip that wraps everything in one folder is opened
   one level down). Zips are unpacked into a private temporary folder, refused whole if
   any entry is absolute, climbs out with ``..``, is a link or a device, or if the zip is
-  too large; only the Python files and Gradescope's metadata are unpacked.
+  too large (all zips of a run share one bound); only the Python files, zips and
+  Gradescope's metadata are unpacked.
 
 Inside a submission the modules may sit up to ``MAX_DEPTH`` folders down, when exactly
 one folder there holds them (a student who uploaded a zipped folder), except in nbgrader's
@@ -22,6 +23,7 @@ paths given.
 import contextlib
 import os
 import re
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -39,7 +41,7 @@ MAX_DEPTH = 3
 ZIP_MAX_ENTRIES = 20_000
 ZIP_MAX_FILE_BYTES = 16 << 20  # far above any module the grader would read (1 MiB)
 ZIP_MAX_TOTAL_BYTES = 512 << 20
-_UNPACKED = re.compile(r"(\.py|/" + re.escape(GRADESCOPE_METADATA) + r")$")
+_UNPACKED = re.compile(r"(\.py|\.zip|/" + re.escape(GRADESCOPE_METADATA) + r")$")  # all that grading reads
 
 
 class UsageError(Exception):
@@ -61,23 +63,25 @@ class Submission:
     students: tuple = ()  # Gradescope's submitters: ({"name", "sid", "email"}, ...)
 
 
-def _is_file(path):
+def _kind(path):
+    """The file type of ``path`` itself: a link is a link, never what it points at."""
     try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
+        return stat.S_IFMT(os.lstat(path).st_mode)
     except OSError:
-        return False
+        return None
+
+
+def _is_file(path):
+    return _kind(path) == stat.S_IFREG
+
+
+def _is_folder(path):
+    return _kind(path) == stat.S_IFDIR
 
 
 def holds_modules(folder):
     """Whether ``folder`` holds any student module as a regular file (a link is not one)."""
     return any(_is_file(Path(folder) / name) for name in STUDENT_MODULES)
-
-
-def _is_folder(path):
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _children(folder):
@@ -134,18 +138,19 @@ def _safe_parts(info, zip_path):
     return parts
 
 
-def unpack_zip(zip_path, target):
-    """Unpack the Python files and Gradescope metadata of ``zip_path`` into the empty
-    private folder ``target``, with every folder of the zip. Every entry is checked
-    before anything is written; sizes are counted as bytes arrive, not trusted from
-    the zip's directory."""
+def unpack_zip(zip_path, target, budget=ZIP_MAX_TOTAL_BYTES):
+    """Unpack the Python files, zips (a class's student zips) and Gradescope metadata
+    of ``zip_path`` into the empty private folder ``target``, with every folder of the
+    zip, writing at most ``budget`` bytes; return how many were written. Every entry is
+    checked before anything is written; sizes are counted as bytes arrive, never
+    trusted from the zip's directory."""
     try:
         with zipfile.ZipFile(zip_path) as archive:
             entries = archive.infolist()
             if len(entries) > ZIP_MAX_ENTRIES:
                 raise ZipRefused(f"{zip_path} was refused: it has more than {ZIP_MAX_ENTRIES} entries")
             planned = [(info, _safe_parts(info, zip_path)) for info in entries]
-            budget = ZIP_MAX_TOTAL_BYTES
+            written = 0
             for info, parts in planned:
                 if not parts:
                     continue
@@ -155,7 +160,8 @@ def unpack_zip(zip_path, target):
                     continue
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if _UNPACKED.search("/" + "/".join(parts)):
-                    budget -= _extract(archive, info, path, min(budget, ZIP_MAX_FILE_BYTES), zip_path)
+                    written += _extract(archive, info, path, min(budget - written, ZIP_MAX_FILE_BYTES), zip_path)
+            return written
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as err:
         raise ZipRefused(f"{zip_path} could not be unpacked ({err})") from err
 
@@ -167,9 +173,9 @@ def _extract(archive, info, path, limit, zip_path):
         while chunk := source.read(1 << 20):
             written += len(chunk)
             if written > limit:
-                raise ZipRefused(f"{zip_path} was refused: it unpacks to more than the "
-                                 f"{ZIP_MAX_FILE_BYTES >> 20} MiB per file or {ZIP_MAX_TOTAL_BYTES >> 20} MiB "
-                                 "in all that the grader accepts")
+                raise ZipRefused(f"{zip_path} was refused: it unpacks to more than "
+                                 f"{ZIP_MAX_FILE_BYTES >> 20} MiB in one file or {ZIP_MAX_TOTAL_BYTES >> 20} MiB "
+                                 "for all the zips of one run")
             out.write(chunk)
     return written
 
@@ -227,6 +233,7 @@ class Finder:
         self.assignment = assignment
         self._stack = contextlib.ExitStack()
         self._scratch = None
+        self._budget = ZIP_MAX_TOTAL_BYTES  # shared by every zip, nested ones included
 
     def __enter__(self):
         return self
@@ -267,7 +274,11 @@ class Finder:
         if self._scratch is None:
             self._scratch = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="batchnorm-zips-")))
         target = Path(tempfile.mkdtemp(dir=self._scratch))
-        unpack_zip(zip_path, target)
+        try:
+            self._budget -= unpack_zip(zip_path, target, self._budget)
+        except ZipRefused:
+            shutil.rmtree(target)  # a refused zip's partial files count against no one
+            raise
         return target
 
     def _unwrapped(self, root):
@@ -311,10 +322,11 @@ class Finder:
 
 
 def _inside(root, zip_path):
-    """Where a folder unpacked from ``zip_path`` came from: ``ZIP:relative/folder``."""
+    """Where a folder unpacked from ``zip_path`` came from: ``ZIP:relative/folder``, or
+    ``ZIP`` for its top."""
     def where(folder):
         relative = Path(folder).relative_to(root).as_posix()
-        return f"{zip_path}:{'' if relative == '.' else relative}"
+        return str(zip_path) if relative == "." else f"{zip_path}:{relative}"
     return where
 
 

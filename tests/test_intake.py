@@ -151,16 +151,18 @@ def test_zips_of_a_submission_of_a_class_and_of_an_export_are_unpacked_and_named
     assert not unpacked.exists()  # gone with the Finder
 
 
-def test_a_class_folder_of_zips_refuses_only_the_unsafe_one(tmp_path):
+def test_a_class_of_zips_refuses_only_the_unsafe_one_also_inside_a_zip(tmp_path):
     submission(tmp_path / "work" / "alice")
     (tmp_path / "class").mkdir()
     zip_folder(tmp_path / "work" / "alice", tmp_path / "class" / "alice.zip")
     with zipfile.ZipFile(tmp_path / "class" / "mallory.zip", "w") as archive:
         archive.writestr("../preprocessing.py", "x = 1\n")
+    whole = zip_folder(tmp_path / "class", tmp_path / "class.zip")
     with Finder() as finder:
-        rows = finder.find([tmp_path / "class"])
-    assert [(s.name, s.status) for s in rows] == [("alice", "graded"), ("mallory", "zip refused")]
+        rows = finder.find([tmp_path / "class", whole])
+    assert [(s.name, s.status) for s in rows] == [("alice", "graded"), ("mallory", "zip refused")] * 2
     assert "mallory.zip was refused" in rows[1].reason and "'..'" in rows[1].reason
+    assert rows[2].source == f"{whole}:alice.zip"
     assert not (tmp_path / "preprocessing.py").exists()
 
 
