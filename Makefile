@@ -21,6 +21,9 @@ sandbox-tools:
 	  echo "note: bubblewrap (bwrap) is not installed, so grading falls back to resource limits only; see docs/sandbox.md"
 
 $(STAMP): requirements.txt
+	@echo "Installing the pinned packages of requirements.txt into $(VENV)/ (numpy, scipy, scikit-learn,"
+	@echo "matplotlib, Jupyter, nbgrader, pytest and their dependencies: about 120 packages);"
+	@echo "this usually takes 2-3 minutes, once."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	# The repository's packages (autograder, builder) are importable from the venv,
@@ -40,11 +43,15 @@ solutions: venv
 	$(PY) -m builder.execute
 
 # With no SUBMISSIONS, grade the demo class; results and feedback go to grades/.
+# SUBMISSIONS takes submission folders, class folders, nbgrader's submitted/, a
+# Gradescope export or zips (`make grade SUBMISSIONS=submitted` grades an nbgrader class);
+# ASSIGNMENT names the nbgrader assignment folder (default batchnorm).
+ASSIGNMENT ?= batchnorm
 grade: venv
 ifeq ($(strip $(SUBMISSIONS)),)
 	$(PY) -m autograder demo --out grades/demo
 else
-	$(PY) -m autograder grade $(SUBMISSIONS) --out grades/latest --jobs 2
+	$(PY) -m autograder grade $(SUBMISSIONS) --assignment $(ASSIGNMENT) --out grades/latest --jobs 2
 endif
 
 # Gradescope's autograder.zip; HIDDEN_VISIBILITY (default after_due_date) is baked in.
@@ -58,5 +65,7 @@ bench: venv
 test: venv
 	$(PY) -m pytest
 
+# Only what a make target or a test run regenerates. Never nbgrader's state (submitted/,
+# autograded/, feedback/, gradebook.db: it holds manual grades), release/ or solutions/.
 clean:
-	rm -rf .build gradebook.db grades autograder.zip
+	rm -rf .build grades autograder.zip .pytest_cache solutions/batchnorm/executed solutions/batchnorm/.executed.*

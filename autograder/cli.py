@@ -4,8 +4,9 @@ import sys
 from pathlib import Path
 
 from . import sandbox
-from .classroom import grade_class
+from .classroom import check_output_folder, grade_class
 from .grade import DEFAULT_TIMEOUT
+from .intake import DEFAULT_ASSIGNMENT, Finder, UsageError
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown
@@ -48,6 +49,16 @@ def _report_faults(results):
         print(f"warning: the grader failed on {what}: {why}", file=sys.stderr)
 
 
+def _report_ungraded(submissions, results):
+    """Submissions with nothing to grade, for the instructor, on stderr."""
+    for submission, result in zip(submissions, results):
+        if submission.status == "no modules found":
+            print(f"warning: {result.name} ({submission.source}) holds no student module; graded 0",
+                  file=sys.stderr)
+        elif submission.status != "graded":
+            print(f"warning: {result.name} graded 0: {submission.reason}", file=sys.stderr)
+
+
 def launcher_from_args(args, parser):
     try:
         return sandbox.launcher(args.sandbox, sandbox.Limits(memory_bytes=int(args.memory * sandbox.GiB)))
@@ -59,13 +70,18 @@ def _parser():
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Grade batchnorm submissions with the hidden checks.")
     verbs = parser.add_subparsers(dest="verb", required=True)
-    grade = verbs.add_parser("grade", help="grade one or more submission folders")
-    grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
-                       help="a folder laid out like release/batchnorm")
+    grade = verbs.add_parser("grade", help="grade submissions, class folders, nbgrader or Gradescope exports, zips")
+    grade.add_argument("submissions", nargs="+", type=Path, metavar="PATH",
+                       help="a submission folder (laid out like release/batchnorm), a class folder of them, "
+                            "nbgrader's submitted/ folder, a Gradescope export, or a .zip of any of these")
+    grade.add_argument("--assignment", default=DEFAULT_ASSIGNMENT, metavar="NAME",
+                       help="the assignment folder inside nbgrader's submitted/<student>/ (default %(default)s)")
     where = grade.add_mutually_exclusive_group()
     where.add_argument("--json", type=Path, metavar="FILE", help="write the result file (one submission)")
     where.add_argument("--out", type=Path, metavar="DIR",
-                       help="write NAME.json and NAME.md per submission, grades.csv and summary.json")
+                       help="write NAME.json and NAME.md per submission, grades.csv, summary.json, table.txt "
+                            "and report.html into a staging folder beside DIR (.DIR.staging-*), which then "
+                            "replaces DIR whole")
     grade.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="submissions graded at once")
     add_grading_options(grade)
     verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference")
@@ -83,18 +99,40 @@ def main(argv=None):
         from .record import record
         print(f"wrote {record()}")
         return 0
-    if args.verb == "demo":
-        from .demo import build_demo_class
-        folders = build_demo_class()
-        results = grade_class(folders, out=args.out, jobs=args.jobs, launcher=launcher_from_args(args, parser))
-        _report_faults(results)
-        print(class_table(results))
-        print(f"\nResults, feedback, grades.csv and the class report (report.html) are in {args.out}/")
-        return 0
-    if args.json and len(args.submissions) != 1:
+    if args.verb == "grade" and args.json and len(args.submissions) != 1:
         parser.error("--json takes exactly one submission; use --out DIR for several")
-    results = grade_class(args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout,
-                          hidden_visibility=args.hidden_visibility, launcher=launcher_from_args(args, parser))
+    launcher = launcher_from_args(args, parser)
+    try:
+        if args.verb == "demo":
+            return _demo(args, launcher)
+        return _grade(args, launcher)
+    except UsageError as err:
+        print(f"{parser.prog} {args.verb}: error: {err}.", file=sys.stderr)
+        return 2
+
+
+def _demo(args, launcher):
+    from .demo import build_demo_class
+    check_output_folder(args.out)
+    results = grade_class(build_demo_class(), out=args.out, jobs=args.jobs, launcher=launcher)
+    _report_faults(results)
+    print(class_table(results))
+    print(f"\nResults, feedback, grades.csv and the class report (report.html) are in {args.out}/")
+    return 0
+
+
+def _grade(args, launcher):
+    """Nothing is written until every PATH has been found readable and, for zips, safe."""
+    with Finder(args.assignment) as finder:
+        if args.out:
+            check_output_folder(args.out)
+        submissions = finder.find(args.submissions)
+        if args.json and len(submissions) != 1:
+            raise UsageError(f"--json takes exactly one submission, and {args.submissions[0]} holds "
+                             f"{len(submissions)}; use --out DIR")
+        results = grade_class(submissions, out=args.out, jobs=args.jobs, timeout=args.timeout,
+                              hidden_visibility=args.hidden_visibility, launcher=launcher)
+    _report_ungraded(submissions, results)
     _report_faults(results)
     if args.json:
         write_atomic(args.json, results_json(results[0], args.hidden_visibility))

@@ -25,6 +25,7 @@ class Result:
     execution_time: float
     notice: str = ""  # a sentence about the submission as a whole, e.g. a missing folder
     error: str = ""  # why the grader itself failed on this submission, for the instructor
+    status: str = "graded"  # grades.csv's status column: "graded", or why nothing was
 
     @property
     def score(self):
@@ -41,9 +42,9 @@ class Result:
             (f"{self.name}: {o.check.name}", o.error) for o in self.outcomes if o.error]
 
     @classmethod
-    def nothing_graded(cls, name, checks, notice, execution_time=0.0, error=""):
+    def nothing_graded(cls, name, checks, notice, execution_time=0.0, error="", status="grader failed"):
         """Every check scores 0, with ``notice`` as the reason."""
-        return cls(name, [Outcome(c, 0.0, notice) for c in checks], (), execution_time, notice, error)
+        return cls(name, [Outcome(c, 0.0, notice) for c in checks], (), execution_time, notice, error, status)
 
 
 _reference = None

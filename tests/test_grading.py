@@ -1,5 +1,6 @@
 """The grader end to end: full marks, zero, each known mistake, robustness, the CLI."""
 import json
+import re
 import subprocess
 import sys
 import pytest
@@ -165,10 +166,12 @@ def test_cli_out_writes_a_file_per_submission_and_the_class_files(tmp_path, solu
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out"
     rows = (out / "grades.csv").read_text().splitlines()
-    assert rows[0].startswith("submission,preprocessing,initializers")
-    assert [r.split(",")[0] for r in rows[1:]] == ["submission", "batchnorm", "alternative"]
-    assert [r.split(",")[-2] for r in rows[1:]] == ["65", "0", "65"]
-    for name in ("submission", "batchnorm", "alternative"):
+    assert rows[0].startswith("submission,status,preprocessing,initializers")
+    assert [r.split(",")[0] for r in rows[1:]] == ["submission", "release", "alternative"]
+    assert [r.split(",")[-3] for r in rows[1:]] == ["65", "0", "65"]
+    assert [r.split(",")[-1] for r in rows[1:]] == [str(solution_copy), str(RELEASE),
+                                                    str(ROOT / "tests" / "submissions" / "alternative")]
+    for name in ("submission", "release", "alternative"):
         assert json.loads((out / f"{name}.json").read_text())["tests"]
         assert (out / f"{name}.md").read_text().startswith(f"# Feedback for {name}")
     assert not list(out.glob(".*.tmp"))
@@ -193,6 +196,7 @@ def test_a_grader_failure_on_one_submission_does_not_stop_the_class(monkeypatch,
 
     monkeypatch.setattr(grade, "_grade_folder", flaky)
     (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "preprocessing.py").write_text("")
     results = grade_class([tmp_path / "broken", solution_copy], out=tmp_path / "out", progress=False)
     assert results[0].score == 0 and "The grader failed on this submission" in results[0].notice
     assert results[0].faults == [("broken", "OSError: disk full")]
@@ -217,9 +221,9 @@ def test_a_module_linked_to_the_reference_is_not_graded(solution_copy):
                    "the submission has no batchnorm.py")
 
 
-def test_result_names_never_collide_or_overwrite_the_class_files(tmp_path):
+def test_result_names_never_collide_or_overwrite_the_class_files():
     from autograder.classroom import unique_names
-    folders = [tmp_path / "a", tmp_path / "x" / "a", tmp_path / "a-2", tmp_path / "summary", tmp_path / "report"]
-    names = unique_names(folders)
-    assert len(set(names)) == len(names) == 5
+    names = unique_names(["a", "a", "a-2", "summary", "report", "../etc", "Zoë Smith", ""])
+    assert len(set(names)) == len(names) == 8
     assert not {"summary", "report", "grades", "table"} & set(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) for name in names), names
