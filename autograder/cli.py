@@ -5,7 +5,7 @@ from pathlib import Path
 
 from . import sandbox
 from .classroom import grade_class
-from .grade import DEFAULT_TIMEOUT
+from .grade import DEFAULT_BUDGET, DEFAULT_TIMEOUT
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown
@@ -24,11 +24,14 @@ def _positive(type_):
 
 
 def add_grading_options(parser):
-    """Options of every grading front end: visibility, time limit, sandbox."""
+    """Options of every grading front end: visibility, time limits, sandbox."""
     parser.add_argument("--hidden-visibility", choices=VISIBILITIES,
                         help="Gradescope visibility of the hidden checks (default: visible)")
     parser.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help="time limit of every call of a student function (default %(default)g)")
+    parser.add_argument("--budget", type=_positive(float), default=DEFAULT_BUDGET, metavar="SECONDS",
+                        help="time for all the calls of one submission; once spent, its remaining checks "
+                             "score 0 (default %(default)g)")
     add_sandbox_options(parser)
 
 
@@ -93,7 +96,7 @@ def main(argv=None):
         return 0
     if args.json and len(args.submissions) != 1:
         parser.error("--json takes exactly one submission; use --out DIR for several")
-    results = grade_class(args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout,
+    results = grade_class(args.submissions, out=args.out, jobs=args.jobs, timeout=args.timeout, budget=args.budget,
                           hidden_visibility=args.hidden_visibility, launcher=launcher_from_args(args, parser))
     _report_faults(results)
     if args.json:

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from .. import public
-from ..grade import DEFAULT_TIMEOUT, grade_submission
+from ..grade import DEFAULT_BUDGET, DEFAULT_TIMEOUT, grade_submission
 from ..reports.files import write_atomic
 from ..reports.results import results_json
 
@@ -25,13 +25,13 @@ def modules_folder(submission):
     return submission
 
 
-def run(root, hidden_visibility=None, timeout=DEFAULT_TIMEOUT, launcher=None):
+def run(root, hidden_visibility=None, timeout=DEFAULT_TIMEOUT, launcher=None, budget=DEFAULT_BUDGET):
     """Grade ``root/submission``, write ``root/results/results.json``, return the Result.
     ``launcher`` confines the student's code (default: the sandbox's best here)."""
     root = Path(root)
     folder = modules_folder(root / "submission")
     print(f"grading the modules in {folder} with the autograder in {Path(__file__).resolve().parent.parent}")
-    result = grade_submission(folder, timeout=timeout, name="submission", launcher=launcher)
+    result = grade_submission(folder, timeout=timeout, budget=budget, name="submission", launcher=launcher)
     write_atomic(root / "results" / "results.json", results_json(result, hidden_visibility))
     print(f"score {result.score:g} / {result.max_score:g}; protections: {', '.join(result.protections)}")
     return result
