@@ -50,10 +50,12 @@ class TooLarge(WireError):
 
 
 def cut(text, limit=MAX_TEXT):
-    """``text``, with everything past ``limit`` characters replaced by a note of how much was cut."""
+    """``text`` in at most ``limit`` characters: if longer, its end is replaced by a
+    note of how much was cut (so cutting twice keeps the first note)."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}\n[... {len(text) - limit} more characters cut]"
+    keep = max(0, limit - len(f"\n[... {len(text)} more characters cut]"))
+    return f"{text[:keep]}\n[... {len(text) - keep} more characters cut]"
 
 
 class Opaque:
@@ -126,14 +128,16 @@ def read_message(stream):
 
 
 def _check_header(header):
-    """Refuse a header over the bounds, measured on its bytes: values are counted by
-    the commas, colons and opening brackets outside strings, depth by the brackets.
-    Each step runs in C over at most MAX_HEADER bytes."""
+    """Refuse a header over the bounds, measured on its bytes. Outside strings, every
+    value but the first follows a comma, a colon or the opening bracket of a non-empty
+    container; depth is the running balance of the brackets. Each step runs in C over
+    at most MAX_HEADER bytes."""
     if len(header) > MAX_HEADER:
         raise TooLarge(f"a header of {len(header)} bytes; the limit is {MAX_HEADER >> 20} MiB")
     # Without its escaped backslashes and quotes, every quote left opens or closes a string.
-    bare = _STRING.sub(b"0", header.replace(b"\\\\", b"").replace(b'\\"', b""))
-    nodes = 1 + sum(bare.count(c) for c in (b",", b":", b"[", b"{"))
+    bare = _STRING.sub(b"0", header.replace(b"\\\\", b"").replace(b'\\"', b"")).translate(None, b" \t\n\r")
+    nodes = (1 + sum(bare.count(c) for c in (b",", b":", b"[", b"{"))
+             - bare.count(b"[]") - bare.count(b"{}"))
     if nodes > MAX_NODES:
         raise TooLarge(f"{nodes} values; the limit is {MAX_NODES}")
     brackets = np.frombuffer(bare.translate(None, _NOT_BRACKETS), np.uint8)
