@@ -173,14 +173,15 @@ def test_setup_script_is_valid_bash(bundle, tmp_path):
 
 def test_grading_options_given_to_build_are_baked_in(buggy, tmp_path):
     bundle = tmp_path / "limits.zip"
-    options = ["--timeout", "2", "--sandbox", "limits", "--memory", "1"]
+    options = ["--timeout", "2", "--budget", "30", "--sandbox", "limits", "--memory", "1"]
     done = subprocess.run([sys.executable, "-m", "autograder.gradescope", "build", "--out", str(bundle),
-                           "--sandbox", "limits", "--timeout", "2", "--memory", "1", "--hidden-visibility", "visible"],
+                           "--sandbox", "limits", "--timeout", "2", "--budget", "30", "--memory", "1", "--hidden-visibility",
+                           "visible"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(bundle) as archive:
         last = archive.read("run_autograder").decode().rstrip().splitlines()[-1]
-    assert last.endswith('--root "$ROOT" --hidden-visibility visible --timeout 2 --sandbox limits --memory 1')
+    assert last.endswith('--root "$ROOT" --hidden-visibility visible --timeout 2 --budget 30 --sandbox limits --memory 1')
     results, _ = run_autograder(unpack(bundle, tmp_path / "autograder"), buggy)
     assert "own process group" in results["output"] and "memory limit 1 GiB" in results["output"]
     assert without_time(results) == without_time(cli_results(buggy, tmp_path, options + ["--hidden-visibility", "visible"]))
