@@ -30,7 +30,8 @@ MAX_DEPTH = 64
 # 100 000 values decode to about 10 MB of Python objects.
 MAX_NODES = 100_000
 # Bytes of all the arrays of one message; honest maximum: 1.2 MB (a reply; requests
-# carry at most 17 KB). The receiver holds about four copies while it decodes.
+# carry at most 17 KB). The grader holds about three copies while it decodes: a call
+# at the bound costs it about 100 MB, for a fraction of a second.
 MAX_ARRAY_BYTES = 32 << 20
 # Characters kept of one string (an exception message, a type name, a dict key):
 # a long numpy error message is a few hundred.
