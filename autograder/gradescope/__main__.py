@@ -47,7 +47,7 @@ def main(argv=None):
         print(f"wrote {path} ({path.stat().st_size} bytes); upload it as the assignment's autograder")
         return 0
     from .run import run
-    run(args.root, args.hidden_visibility, args.timeout, launcher_from_args(args, parser), args.budget)
+    run(args.root, args.hidden_visibility, args.timeout, launcher_from_args(args, parser), budget=args.budget)
     return 0
 
 
