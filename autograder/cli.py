@@ -5,7 +5,7 @@ from pathlib import Path
 
 from . import sandbox
 from .classroom import check_output_folder, grade_class
-from .grade import DEFAULT_TIMEOUT
+from .grade import DEFAULT_BUDGET, DEFAULT_TIMEOUT
 from .intake import DEFAULT_ASSIGNMENT, Finder, UsageError
 from .reports.files import write_atomic
 from .reports.results import results_json
@@ -25,11 +25,14 @@ def _positive(type_):
 
 
 def add_grading_options(parser):
-    """Options of every grading front end: visibility, time limit, sandbox."""
+    """Options of every grading front end: visibility, time limits, sandbox."""
     parser.add_argument("--hidden-visibility", choices=VISIBILITIES,
                         help="Gradescope visibility of the hidden checks (default: visible)")
     parser.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help="time limit of every call of a student function (default %(default)g)")
+    parser.add_argument("--budget", type=_positive(float), default=DEFAULT_BUDGET, metavar="SECONDS",
+                        help="time for all the calls of one submission; once spent, its remaining checks "
+                             "score 0 (default %(default)g)")
     add_sandbox_options(parser)
 
 
@@ -130,7 +133,7 @@ def _grade(args, launcher):
         if args.json and len(submissions) != 1:
             raise UsageError(f"--json takes exactly one submission, and {args.submissions[0]} holds "
                              f"{len(submissions)}; use --out DIR")
-        results = grade_class(submissions, out=args.out, jobs=args.jobs, timeout=args.timeout,
+        results = grade_class(submissions, out=args.out, jobs=args.jobs, timeout=args.timeout, budget=args.budget,
                               hidden_visibility=args.hidden_visibility, launcher=launcher)
     _report_ungraded(submissions, results)
     _report_faults(results)

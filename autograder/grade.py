@@ -14,6 +14,7 @@ from .reference import LiveReference
 
 Outcome = public.framework.Outcome
 DEFAULT_TIMEOUT = public.runner.client.DEFAULT_TIMEOUT
+DEFAULT_BUDGET = public.runner.client.DEFAULT_BUDGET
 MAX_MODULE_BYTES = 1 << 20
 
 
@@ -100,9 +101,11 @@ def _copy_modules(submission, scratch):
     return links
 
 
-def grade_submission(submission, *, checks=ALL, launcher=None, timeout=DEFAULT_TIMEOUT, name=None):
-    """Grade the folder ``submission`` (laid out like release/batchnorm). Whatever
-    goes wrong costs this submission its points, with a sentence, never the caller."""
+def grade_submission(submission, *, checks=ALL, launcher=None, timeout=DEFAULT_TIMEOUT, budget=DEFAULT_BUDGET,
+                     name=None):
+    """Grade the folder ``submission`` (laid out like release/batchnorm). Each call of
+    a student function may take ``timeout`` seconds, all of them ``budget`` seconds.
+    Whatever goes wrong costs this submission its points, with a sentence, never the caller."""
     submission = Path(submission)
     name = name or submission.name
     start = time.monotonic()
@@ -115,20 +118,20 @@ def grade_submission(submission, *, checks=ALL, launcher=None, timeout=DEFAULT_T
         return Result.nothing_graded(name, checks, "The submission is not a folder; nothing was graded.",
                                      time.monotonic() - start, error=f"{submission} is not a folder")
     try:
-        return _grade_folder(submission, checks, launcher, timeout, name, start)
+        return _grade_folder(submission, checks, launcher, timeout, budget, name, start)
     except Exception as err:
         return Result.nothing_graded(name, checks, "The grader failed on this submission; nothing was graded. "
                                      "Your instructor can see why.", time.monotonic() - start,
                                      error=f"{type(err).__name__}: {err}")
 
 
-def _grade_folder(submission, checks, launcher, timeout, name, start):
+def _grade_folder(submission, checks, launcher, timeout, budget, name, start):
     # The scratch copy is the grader's alone; the sandbox hands it to the child's uid.
     scratch = sandbox.scratch.new_copy()
     try:
         links = _copy_modules(submission, scratch)
         runner = public.runner.ChildRunner(scratch, public.framework.FUNCTIONS, timeout=timeout,
-                                           launcher=launcher or sandbox.launcher())
+                                           budget=budget, launcher=launcher or sandbox.launcher())
         with runner:
             outcomes = public.framework.run_checks(checks, runner, reference())
     finally:

@@ -179,14 +179,14 @@ def test_grading_options_given_to_build_are_baked_in(buggy, tmp_path):
     except sandbox.SandboxUnavailable:
         mode, named = "bubblewrap", "PID namespace"
     bundle = tmp_path / "options.zip"
-    options = ["--timeout", "2", "--sandbox", mode, "--memory", "1"]
+    options = ["--timeout", "2", "--budget", "30", "--sandbox", mode, "--memory", "1"]
     done = subprocess.run([sys.executable, "-m", "autograder.gradescope", "build", "--out", str(bundle),
                            *options, "--hidden-visibility", "visible"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(bundle) as archive:
         last = archive.read("run_autograder").decode().rstrip().splitlines()[-1]
-    assert last.endswith(f'--root "$ROOT" --hidden-visibility visible --timeout 2 --sandbox {mode} --memory 1')
+    assert last.endswith(f'--root "$ROOT" --hidden-visibility visible --timeout 2 --budget 30 --sandbox {mode} --memory 1')
     results, _ = run_autograder(unpack(bundle, tmp_path / "autograder"), buggy)
     assert named in results["output"] and "memory limit 1 GiB" in results["output"]
     assert without_time(results) == without_time(cli_results(buggy, tmp_path, options + ["--hidden-visibility", "visible"]))

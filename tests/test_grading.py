@@ -1,4 +1,5 @@
 """The grader end to end: full marks, zero, each known mistake, robustness, the CLI."""
+import dataclasses
 import json
 import re
 import subprocess
@@ -13,7 +14,8 @@ from autograder.classroom import grade_class
 from autograder.grade import grade_submission
 from autograder.misconceptions import CATALOGUE
 from autograder.reference import LiveReference
-from autograder.reports.results import results_dict
+from autograder.reports.results import MAX_CHECK_OUTPUT, MAX_OUTPUTS, results_dict
+from autograder.reports.tables import feedback_markdown
 
 MAX = sum(c.points for c in ALL)
 
@@ -147,6 +149,17 @@ def test_results_follow_the_gradescope_format(demo):
         assert test["tags"] and test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
 
 
+def test_results_and_feedback_stay_bounded_whatever_the_checks_wrote(demo):
+    result = demo["bn-eps-outside-sqrt"]
+    assert [t["output"] for t in results_dict(result)["tests"]] == [o.output for o in result.outcomes]
+    flooded = dataclasses.replace(result, outcomes=[dataclasses.replace(o, score=0.0, output="x" * (1 << 20))
+                                                    for o in result.outcomes])
+    outputs = [t["output"] for t in results_dict(flooded)["tests"]]
+    assert all(len(text) <= MAX_CHECK_OUTPUT and text.endswith("more characters cut]") for text in outputs)
+    assert sum(map(len, outputs)) < MAX_OUTPUTS + 50 * len(outputs)
+    assert len(feedback_markdown(flooded)) < MAX_OUTPUTS + 200 * len(outputs)
+
+
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True)
@@ -178,7 +191,8 @@ def test_cli_out_writes_a_file_per_submission_and_the_class_files(tmp_path, solu
 
 
 @pytest.mark.parametrize("args", [["grade"], ["grade", "a", "b", "--json", "x.json"], ["grade", "a", "--jobs", "0"],
-                                  ["grade", "a", "--timeout", "-1"], ["demo", "--jobs", "0"],
+                                  ["grade", "a", "--timeout", "-1"], ["grade", "a", "--budget", "0"],
+                                  ["demo", "--jobs", "0"],
                                   ["grade", "a", "--bogus"], ["frobnicate"]])
 def test_cli_bad_usage_exits_nonzero_with_a_message(args):
     done = run_cli(*args)

@@ -1,7 +1,10 @@
 """The plain-data boundary between grader and student code, and the public self-check."""
 import io
+import json
 import subprocess
 import sys
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -10,6 +13,7 @@ from conftest import RELEASE, SOLUTIONS
 from autograder import public
 
 wire = public.runner.wire
+StudentError = public.framework.StudentError
 
 
 def roundtrip(value):
@@ -52,6 +56,95 @@ def test_malformed_messages_are_rejected(header):
     stream = io.BytesIO(len(header).to_bytes(8, "little") + header + b"\0" * 64)
     with pytest.raises(wire.WireError):
         wire.decode(wire.read_message(stream), stream)
+
+
+def message(header, tail=b""):
+    return io.BytesIO(len(header).to_bytes(8, "little") + header + tail)
+
+
+def array_header(nbytes):
+    return json.dumps({"$": "array", "dtype": "<f8", "shape": [nbytes // 8], "nbytes": nbytes}).encode()
+
+
+@pytest.mark.parametrize("stream, bound", [
+    (io.BytesIO((wire.MAX_HEADER + 1).to_bytes(8, "little")), "a header of 4194305 bytes; the limit is 4 MiB"),
+    (message(b"[" * (wire.MAX_DEPTH + 1) + b"]" * (wire.MAX_DEPTH + 1)), "more than 64 levels of nesting"),
+    (message(b"[" + b"0," * wire.MAX_NODES + b"0]"), "100002 values; the limit is 100000"),
+    (message(array_header(wire.MAX_ARRAY_BYTES + 8)), "arrays of 33554440 bytes; the limit is 32 MiB"),
+    (message(b"[" + array_header(20 << 20) + b"," + array_header(20 << 20) + b"]", bytes(20 << 20)),
+     "arrays of 41943040 bytes; the limit is 32 MiB"),
+], ids=["header", "depth", "values", "array", "arrays-together"])
+def test_a_message_over_a_bound_is_refused_naming_the_bound(stream, bound):
+    with pytest.raises(wire.TooLarge, match=bound):
+        wire.decode(wire.read_message(stream), stream)
+
+
+def nested(depth):
+    """A list ``depth`` levels deep."""
+    value = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_messages_at_the_bounds_pass():
+    assert roundtrip(nested(wire.MAX_DEPTH)) == nested(wire.MAX_DEPTH)
+    numbers = list(range(wire.MAX_NODES - 1))
+    assert roundtrip(numbers) == numbers
+    assert roundtrip(np.zeros(wire.MAX_ARRAY_BYTES // 8)).nbytes == wire.MAX_ARRAY_BYTES
+
+
+@pytest.mark.parametrize("value", [list(range(wire.MAX_NODES)), np.zeros(wire.MAX_ARRAY_BYTES // 8 + 1),
+                                   "x" * (wire.MAX_HEADER + 1), nested(wire.MAX_DEPTH + 1), nested(5000)],
+                         ids=["values", "array", "text", "depth", "depth-beyond-recursion"])
+def test_the_sender_refuses_what_the_receiver_would(value):
+    with pytest.raises(wire.TooLarge):
+        wire.encode(value)
+
+
+def test_brackets_commas_and_quotes_inside_strings_are_not_structure():
+    text = '\\"[{,:' * 100_000 + "[" * 1000
+    back = roundtrip({"message": text, "more": ['"]', "\\", "[[["]})
+    assert back["message"] == wire.cut(text) and back["more"] == ['"]', "\\", "[[["]
+
+
+def test_every_string_from_the_other_side_is_cut_with_a_note():
+    long_named = type("N" * 10_000, (), {})
+    back = roundtrip({"k" * 10_000: "v" * 10_000, "object": long_named(),
+                      "subclass": np.zeros(2).view(type("S" * 10_000, (np.ndarray,), {}))})
+    key = max(back, key=len)
+    assert key == "k" * 1968 + "\n[... 8032 more characters cut]" == wire.cut("k" * 10_000)
+    assert back[key] == "v" * 1968 + "\n[... 8032 more characters cut]"
+    assert back["object"].type_name == wire.cut("N" * 10_000)
+    assert back["subclass"].type_name == wire.cut("S" * 10_000)
+    assert wire.cut(wire.cut("x" * 10_000)) == wire.cut("x" * 10_000) and len(wire.cut("x" * 10_000)) <= wire.MAX_TEXT
+
+
+def test_a_hostile_header_is_refused_in_milliseconds_and_megabytes():
+    header = b"[" + b"[]," * (wire.MAX_HEADER // 3 - 1) + b"[]]"
+    tracemalloc.start()
+    start = time.perf_counter()
+    with pytest.raises(wire.TooLarge, match="values"):
+        wire.read_message(message(header))
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 0.5 and peak < 8 * wire.MAX_HEADER, (elapsed, peak)
+
+
+def test_calls_stop_when_the_submission_used_up_its_budget(tmp_path):
+    (tmp_path / "slow.py").write_text("import time\n\ndef nap(seconds):\n    time.sleep(seconds)\n")
+    with public.runner.ChildRunner(tmp_path, {"nap": "slow"}, timeout=5.0, budget=2.0) as runner:
+        runner.call("nap", 0.3)
+        runner.call("nap", 0.3)
+        start = time.monotonic()
+        with pytest.raises(StudentError, match="^the submission used up its time budget of 2 s; the remaining"):
+            runner.call("nap", 10)
+        assert time.monotonic() - start < 1.5, "the call was not cut at the end of the budget"
+        start = time.monotonic()
+        with pytest.raises(StudentError, match="used up its time budget"):
+            runner.call("nap", 0)
+        assert time.monotonic() - start < 0.05
 
 
 def selfcheck(folder):

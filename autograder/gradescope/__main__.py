@@ -3,7 +3,7 @@
     python -m autograder.gradescope build [--out FILE] [GRADING OPTIONS]
     python -m autograder.gradescope run [--root DIR] [GRADING OPTIONS]
 
-The grading options (--hidden-visibility, --timeout, --sandbox, --memory) given to
+The grading options (--hidden-visibility, --timeout, --budget, --sandbox, --memory) given to
 ``build`` are baked into the bundle's run_autograder, which passes them to ``run``.
 """
 import argparse
@@ -30,7 +30,7 @@ def grading_options(args):
     """The grading options of ``args`` that differ from the defaults, as run's arguments."""
     defaults = _parser().parse_args(["build"])
     options = []
-    for flag in ("--hidden-visibility", "--timeout", "--sandbox", "--memory"):
+    for flag in ("--hidden-visibility", "--timeout", "--budget", "--sandbox", "--memory"):
         dest = flag[2:].replace("-", "_")
         value = getattr(args, dest)
         if value != getattr(defaults, dest):
@@ -47,7 +47,7 @@ def main(argv=None):
         print(f"wrote {path} ({path.stat().st_size} bytes); upload it as the assignment's autograder")
         return 0
     from .run import run
-    run(args.root, args.hidden_visibility, args.timeout, launcher_from_args(args, parser))
+    run(args.root, args.hidden_visibility, args.timeout, launcher_from_args(args, parser), budget=args.budget)
     return 0
 
 

@@ -5,7 +5,7 @@ import stat
 from pathlib import Path
 
 from .. import public, sandbox
-from ..grade import DEFAULT_TIMEOUT, grade_submission, links_notice
+from ..grade import DEFAULT_BUDGET, DEFAULT_TIMEOUT, grade_submission, links_notice
 from ..reports.files import write_atomic
 from ..reports.results import results_json
 
@@ -49,14 +49,14 @@ def _entries(folder):
         return {}
 
 
-def run(root, hidden_visibility=None, timeout=DEFAULT_TIMEOUT, launcher=None):
+def run(root, hidden_visibility=None, timeout=DEFAULT_TIMEOUT, launcher=None, budget=DEFAULT_BUDGET):
     """Grade ``root/submission``, write ``root/results/results.json``, return the Result.
     ``launcher`` confines the student's code (default: the sandbox's best here)."""
     root = Path(root)
     folder, links = modules_folder(root / "submission")
     print(f"grading the modules in {folder} with the autograder in {Path(__file__).resolve().parent.parent}")
     with sandbox.removed_on_signals():
-        result = grade_submission(folder, timeout=timeout, name="submission", launcher=launcher)
+        result = grade_submission(folder, timeout=timeout, budget=budget, name="submission", launcher=launcher)
     result.notice = " ".join(filter(None, [links_notice(links), result.notice]))
     write_atomic(root / "results" / "results.json", results_json(result, hidden_visibility))
     print(f"score {result.score:g} / {result.max_score:g}; protections: {', '.join(result.protections)}")

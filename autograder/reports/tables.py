@@ -3,6 +3,7 @@ import csv
 import io
 
 from .. import public
+from .results import bounded
 
 GROUPS = public.framework.GROUPS
 group_scores = public.report.group_scores
@@ -54,5 +55,5 @@ def feedback_markdown(result):
     for group, (score, total) in group_scores(result.outcomes).items():
         lines.append(f"| {group} | {score:g} / {total:g} |")
     lines.append("")
-    lines.append(public.report.feedback(result.outcomes, heading="What to fix"))
+    lines.append(public.report.feedback(bounded(result.outcomes), heading="What to fix"))
     return "\n".join(lines)

@@ -123,14 +123,19 @@ def main():
             request = wire.decode(tree, requests, decoders)
             response = serve(request, folder, handles)
         except Failure as err:
-            response = {"ok": False, "error": str(err), "raised": err.raised}
+            # Cut here too, so that a long message arrives cut rather than refused as too large.
+            response = {"ok": False, "error": wire.cut(str(err)), "raised": [wire.cut(n) for n in err.raised]}
         if os.getpid() != pid:
             # A copy forked by the student's code came back here; only the original
             # answers, or two processes would read requests and write responses.
             os._exit(0)
         try:
             message = wire.encode(response, encoders)
-        except BaseException as err:  # noqa: B036 (e.g. a result nested too deep to send)
+        except wire.TooLarge as err:
+            message = wire.encode({"ok": False, "error": f"the result of {request['function']} is larger than "
+                                                         f"the grader accepts ({err}); return only what the "
+                                                         "function is asked for"})
+        except BaseException as err:  # noqa: B036 (the student's objects may raise anything)
             message = wire.encode({"ok": False, "error": f"the result of {request['function']} could not be "
                                                          f"sent back ({type(err).__name__})"})
         for stream in (sys.stdout, sys.stderr):

@@ -6,21 +6,57 @@ dicts with string keys, and numeric numpy arrays and scalars. Anything else is s
 as a placeholder naming its type, and the receiver validates every array's dtype,
 shape and size against its bytes, so a malformed or lying message is rejected
 rather than believed.
+
+Every message is bounded (the MAX_ constants): the receiver measures a header's
+size, depth and number of values on its bytes before parsing it, so a hostile
+message costs milliseconds and a few MiB, never a tree of millions of objects; and
+it cuts every string to MAX_TEXT characters. The bounds were set from a full
+grading of the reference, whose largest messages are given beside each.
 """
 import json
 import math
+import re
 import struct
 
 import numpy as np
 
 NUMERIC_KINDS = "biufc"
-MAX_MESSAGE = 1 << 28  # 256 MiB: far above any answer the checks ask for
+# Honest maximum: a 1.3 KB header. 4 MiB leaves room for a wrong but honest answer
+# such as a list of tens of thousands of numbers, and parses in tens of milliseconds.
+MAX_HEADER = 4 << 20
+# Honest maximum: 9 levels (arrays travel as bytes, never as nested lists).
+MAX_DEPTH = 64
+# Values in one header (numbers, strings, containers, dict keys); honest maximum: 107.
+# 100 000 values decode to about 10 MB of Python objects.
+MAX_NODES = 100_000
+# Bytes of all the arrays of one message; honest maximum: 1.2 MB (a reply; requests
+# carry at most 17 KB). The grader holds about three copies while it decodes: a call
+# at the bound costs it about 100 MB, for a fraction of a second.
+MAX_ARRAY_BYTES = 32 << 20
+# Characters kept of one string (an exception message, a type name, a dict key):
+# a long numpy error message is a few hundred.
+MAX_TEXT = 2000
 RECEIVED = "received"  # the child's acknowledgement of a request, sent before it runs student code
 _LENGTH = struct.Struct("<Q")
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class WireError(ValueError):
     """A message that does not follow the protocol."""
+
+
+class TooLarge(WireError):
+    """A message over one of the MAX_ bounds; the text names the bound."""
+
+
+def cut(text, limit=MAX_TEXT):
+    """``text`` in at most ``limit`` characters: if longer, its end is replaced by a
+    note of how much was cut (so cutting twice keeps the first note)."""
+    if len(text) <= limit:
+        return text
+    keep = max(0, limit - len(f"\n[... {len(text)} more characters cut]"))
+    return f"{text[:keep]}\n[... {len(text) - keep} more characters cut]"
 
 
 class Opaque:
@@ -36,7 +72,13 @@ class Opaque:
 def encode(value, extra=None):
     """Encode ``value`` (plus named ``extra`` leaves, see ``encode_leaf``) to bytes."""
     buffers = []
-    header = json.dumps(_encode(value, buffers, extra or {}), allow_nan=True).encode()
+    try:
+        tree = _encode(value, buffers, extra or {})
+    except RecursionError:
+        raise TooLarge(f"more than {MAX_DEPTH} levels of nesting") from None
+    header = json.dumps(tree, allow_nan=True).encode()
+    _check_header(header)
+    _check_array_bytes(sum(map(len, buffers)))
     parts = [_LENGTH.pack(len(header)), header]
     parts.extend(buffers)
     return b"".join(parts)
@@ -76,48 +118,75 @@ def read_message(stream):
     if len(head) != _LENGTH.size:
         raise WireError("truncated length")
     (size,) = _LENGTH.unpack(head)
-    if size > MAX_MESSAGE:
-        raise WireError("header too large")
+    if size > MAX_HEADER:
+        raise TooLarge(f"a header of {size} bytes; the limit is {MAX_HEADER >> 20} MiB")
     header = _read_exactly(stream, size)
+    _check_header(header)
     try:
         return json.loads(header)
-    except (ValueError, RecursionError) as err:
-        raise WireError(f"header is not JSON of a sensible depth ({type(err).__name__})") from None
+    except ValueError as err:
+        raise WireError(f"header is not JSON ({type(err).__name__})") from None
+
+
+def _check_header(header):
+    """Refuse a header over the bounds, measured on its bytes. Outside strings, every
+    value but the first follows a comma, a colon or the opening bracket of a non-empty
+    container; depth is the running balance of the brackets. Each step runs in C over
+    at most MAX_HEADER bytes."""
+    if len(header) > MAX_HEADER:
+        raise TooLarge(f"a header of {len(header)} bytes; the limit is {MAX_HEADER >> 20} MiB")
+    # Without its escaped backslashes and quotes, every quote left opens or closes a string.
+    bare = _STRING.sub(b"0", header.replace(b"\\\\", b"").replace(b'\\"', b"")).translate(None, b" \t\n\r")
+    nodes = (1 + sum(bare.count(c) for c in (b",", b":", b"[", b"{"))
+             - bare.count(b"[]") - bare.count(b"{}"))
+    if nodes > MAX_NODES:
+        raise TooLarge(f"{nodes} values; the limit is {MAX_NODES}")
+    brackets = np.frombuffer(bare.translate(None, _NOT_BRACKETS), np.uint8)
+    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), np.int32(1), np.int32(-1))
+    if steps.size and np.cumsum(steps).max() > MAX_DEPTH:
+        raise TooLarge(f"more than {MAX_DEPTH} levels of nesting")
+
+
+def _check_array_bytes(total):
+    if total > MAX_ARRAY_BYTES:
+        raise TooLarge(f"arrays of {total} bytes; the limit is {MAX_ARRAY_BYTES >> 20} MiB")
 
 
 def decode(tree, stream, extra=None):
     """Rebuild the value of a header read by ``read_message``, reading array bytes
     from ``stream`` in order. ``extra`` maps a ``$`` tag to a decoding hook."""
     try:
-        return _decode(tree, stream, extra or {}, [MAX_MESSAGE])
+        return _decode(tree, stream, extra or {}, [0])
     except (ValueError, TypeError, OverflowError, RecursionError) as err:
         if isinstance(err, WireError):
             raise
         raise WireError(f"malformed value ({type(err).__name__})") from None
 
 
-def _decode(tree, stream, extra, budget):
-    if tree is None or isinstance(tree, (bool, int, float, str)):
+def _decode(tree, stream, extra, received):
+    if isinstance(tree, str):
+        return cut(tree)
+    if tree is None or isinstance(tree, (bool, int, float)):
         return tree
     if isinstance(tree, list):
-        return [_decode(v, stream, extra, budget) for v in tree]
+        return [_decode(v, stream, extra, received) for v in tree]
     if not isinstance(tree, dict):
         raise WireError(f"unexpected node {type(tree).__name__}")
     tag = tree.get("$")
     if tag == "tuple":
-        return tuple(_decode(v, stream, extra, budget) for v in _field(tree, "items", list))
+        return tuple(_decode(v, stream, extra, received) for v in _field(tree, "items", list))
     if tag == "dict":
-        return {str(k): _decode(v, stream, extra, budget) for k, v in _field(tree, "items", dict).items()}
+        return {cut(k): _decode(v, stream, extra, received) for k, v in _field(tree, "items", dict).items()}
     if tag == "array":
-        return _decode_array(tree, stream, budget)
+        return _decode_array(tree, stream, received)
     if tag == "opaque":
-        return Opaque(str(_field(tree, "type", str)))
+        return Opaque(cut(_field(tree, "type", str)))
     if tag in extra:
         return extra[tag](tree)
-    raise WireError(f"unknown tag {tag!r}")
+    raise WireError(f"unknown tag {cut(repr(tag), 40)}")
 
 
-def _decode_array(tree, stream, budget):
+def _decode_array(tree, stream, received):
     try:
         dtype = np.dtype(_field(tree, "dtype", str))
     except TypeError:
@@ -126,14 +195,15 @@ def _decode_array(tree, stream, budget):
     nbytes = _field(tree, "nbytes", int)
     if dtype.kind not in NUMERIC_KINDS or not all(type(n) is int and n >= 0 for n in shape):
         raise WireError("array of a non-numeric dtype or with an invalid shape")
-    if math.prod(shape) * dtype.itemsize != nbytes or nbytes > budget[0]:
+    if math.prod(shape) * dtype.itemsize != nbytes:
         raise WireError("array size does not match its shape and dtype")
-    budget[0] -= nbytes
+    received[0] += nbytes
+    _check_array_bytes(received[0])
     array = np.frombuffer(_read_exactly(stream, nbytes), dtype=dtype).reshape(shape).copy()
     if tree.get("scalar"):
         return array[()]
     subclass = tree.get("subclass")
-    return SubclassArray(array, subclass) if subclass else array
+    return SubclassArray(array, cut(str(subclass))) if subclass else array
 
 
 class SubclassArray:
@@ -142,7 +212,7 @@ class SubclassArray:
 
     def __init__(self, array, type_name):
         self.array = array
-        self.type_name = str(type_name)
+        self.type_name = type_name
 
     def __repr__(self):
         return f"<{self.type_name} (ndarray subclass) of shape {self.array.shape}>"

@@ -1,5 +1,6 @@
-"""The parent's side: start the child, send calls, enforce a time limit per call,
-drain the child's output, and turn every failure into a sentence for the student.
+"""The parent's side: start the child, send calls, enforce a time limit per call
+and a time budget per submission, drain the child's output, and turn every failure
+into a sentence for the student.
 """
 import os
 import select
@@ -16,6 +17,10 @@ from . import wire
 
 CHILD = Path(__file__).with_name("child.py")
 DEFAULT_TIMEOUT = 5.0  # seconds for one call of a student function
+# Seconds for all the calls of one submission (a grading makes about 230): the
+# reference takes under 1 s, and a submission whose every call takes just under
+# the time limit would otherwise hold a grader for 20 minutes.
+DEFAULT_BUDGET = 60.0
 READ_CHUNK = 1 << 20
 
 
@@ -93,13 +98,17 @@ class ChildRunner:
 
     ``functions`` maps a function name to the module that defines it. Each call
     must answer within ``timeout`` seconds; otherwise, or if the child dies, the
-    child is stopped and the next call starts a fresh one.
+    child is stopped and the next call starts a fresh one. All calls together may
+    take ``budget`` seconds; once it is spent, every further call fails at once.
     """
 
-    def __init__(self, submission, functions, *, timeout=DEFAULT_TIMEOUT, launcher=None, output_limit=4096):
+    def __init__(self, submission, functions, *, timeout=DEFAULT_TIMEOUT, budget=DEFAULT_BUDGET, launcher=None,
+                 output_limit=4096):
         self.submission = Path(submission)
         self.functions = functions
         self.timeout = timeout
+        self.budget = budget
+        self._spent = 0.0  # seconds taken by the calls so far
         self.launcher = launcher or Launcher()
         self.output_limit = output_limit
         self._process = self._responses = None
@@ -116,6 +125,15 @@ class ChildRunner:
         of a returned tuple that stay there, answered by a ``Handle``."""
         if function in self._hung:
             raise StudentError(self._hung[function])
+        if self._spent >= self.budget:
+            raise StudentError(self._budget_sentence())
+        started = time.monotonic()
+        try:
+            return self._call(function, args, kwargs, keep, started)
+        finally:
+            self._spent += time.monotonic() - started
+
+    def _call(self, function, args, kwargs, keep, started):
         request = {"module": self.functions[function], "function": function, "args": list(args),
                    "kwargs": kwargs, "keep": list(keep)}
         encoders = {Handle: lambda h: {"$": "handle", "id": h.id},
@@ -123,7 +141,7 @@ class ChildRunner:
         for drain in self._drains:
             drain.take()
         try:
-            reply = self._exchange(function, wire.encode(request, encoders))
+            reply = self._exchange(function, wire.encode(request, encoders), started)
         except (BrokenPipeError, wire.WireError, _Died) as err:
             timed_out = isinstance(err, _Died) and err.args[0]
             # A child that stopped answering is given a moment to finish dying, so
@@ -137,15 +155,17 @@ class ChildRunner:
         if not isinstance(reply, dict) or not reply.get("ok"):
             message = reply.get("error") if isinstance(reply, dict) else None
             raised = reply.get("raised") if isinstance(reply, dict) else None
-            raise StudentError(str(message or f"{function} failed") + _printed(output),
-                               raised=tuple(map(str, raised)) if isinstance(raised, list) else ())
+            if not message or not isinstance(message, str):
+                message = f"{function} failed"
+            raised = tuple(name for name in raised if isinstance(name, str)) if isinstance(raised, list) else ()
+            raise StudentError(message + _printed(output), raised=raised)
         args_after = reply.get("args")
         if not isinstance(args_after, list) or len(args_after) != len(args):
             self.close()
             raise StudentError(f"the process running {function} answered out of protocol")
         return Call(reply.get("value"), tuple(args_after), output)
 
-    def _exchange(self, function, request):
+    def _exchange(self, function, request, started):
         """Send a request and read its reply. The child acknowledges a request
         before it runs any student code; one that fails before that was left
         broken by an earlier call (which, say, closed the runner's pipe), so the
@@ -155,7 +175,7 @@ class ChildRunner:
             try:
                 process.stdin.write(request)
                 process.stdin.flush()
-                receipt = self._read_reply(function)
+                receipt = self._read_reply(function, started)
             except (BrokenPipeError, wire.WireError, _Died):
                 if not retry:
                     raise
@@ -163,20 +183,35 @@ class ChildRunner:
                 continue
             if receipt != wire.RECEIVED:
                 raise wire.WireError("the request was not acknowledged")
-            return self._read_reply(function)
+            return self._read_reply(function, started)
 
-    def _read_reply(self, function):
-        self._responses.deadline = time.monotonic() + self.timeout
-        self._responses.late = (f"{function} did not return within {self.timeout:g} s; is there an endless "
-                                "loop, or a computation far slower than it needs to be?")
+    def _read_reply(self, function, started):
+        """Read and decode one message within the call's time limit, or what is left of the budget."""
+        now = time.monotonic()
+        left = self.budget - self._spent - (now - started)
+        if left < self.timeout:
+            self._responses.deadline, self._responses.late = now + left, self._budget_sentence()
+        else:
+            self._responses.deadline = now + self.timeout
+            self._responses.late = (f"{function} did not return within {self.timeout:g} s; is there an endless "
+                                    "loop, or a computation far slower than it needs to be?")
         tree = wire.read_message(self._responses)
         if tree is None:
             raise _Died(None)
-        return wire.decode(tree, self._responses, {"handle": lambda t: Handle(int(t["id"]))})
+        reply = wire.decode(tree, self._responses, {"handle": lambda t: Handle(int(t["id"]))})
+        if time.monotonic() > self._responses.deadline:
+            raise _Died(self._responses.late)
+        return reply
+
+    def _budget_sentence(self):
+        return (f"the submission used up its time budget of {self.budget:g} s; the remaining checks were not "
+                "run")
 
     def _death_sentence(self, function, err):
         if isinstance(err, _Died) and err.args[0]:
             return err.args[0]
+        if isinstance(err, wire.TooLarge):
+            return f"the process running {function} sent back an answer larger than the grader accepts ({err})"
         if isinstance(err, wire.WireError):
             return f"the process running {function} sent back a malformed answer ({err})"
         returncode = self._last_returncode
