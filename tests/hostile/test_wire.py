@@ -12,7 +12,7 @@ from autograder.classroom import grade_class
 from autograder.reports.results import results_json
 from autograder.reports.tables import feedback_markdown
 
-from .support import (SOLUTIONS, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
+from .support import (SOLUTIONS, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, explained_once,
                       outputs_of)
 
 wire = public.runner.wire
@@ -100,10 +100,12 @@ def test_a_30_mib_exception_message_gives_files_of_a_few_kb(hostile, grade, refe
     result = grade(hostile("normalized", HUGE_EXCEPTION))
     assert peak_rss_mb() - before < 100, "the grader kept the message in memory"
     assert_hostile_function_earned_nothing(result, "normalized")
-    feedback = [o.output for o in result.outcomes if "normalized" in o.check.tags]
-    assert all(" raised RuntimeError: AAAA" in text and len(text) <= wire.MAX_TEXT for text in feedback)
+    judged = [o for o in result.outcomes if "normalized" in o.check.tags]
+    explained_once(judged, " raised RuntimeError: AAAA")
+    stated = [o.output for o in judged if " raised RuntimeError: AAAA" in o.output]
+    assert all(len(text) <= wire.MAX_TEXT for text in stated)
     assert all(int(re.search(r"\[\.\.\. (\d+) more characters cut\]", text)[1]) > (30 << 20) - wire.MAX_TEXT
-               for text in feedback)
+               for text in stated)
     assert len(results_json(result)) < 100_000 and len(feedback_markdown(result)) < 100_000
     assert_honest_functions_kept_their_points(result, reference_scores, ["normalized"])
 
@@ -144,8 +146,8 @@ def test_calls_just_under_the_time_limit_stop_at_the_budget(hostile, grade):
     assert result.execution_time < 5.0 + 2.0
     passed = [o for o in result.outcomes if o.passed]
     spent = [o for o in result.outcomes if "the submission used up its time budget of 5 s; the remaining checks "
-                                                "were not run" in o.output]
+                                                "were not run" in o.cause]
     # data_preprocess calls two of the slowed functions: it takes twice the nap, over the time limit.
-    late = [o for o in result.outcomes if o.output.startswith("data_preprocess did not return within 1 s")]
+    late = [o for o in result.outcomes if "data_preprocess did not return within 1 s" in o.cause]
     assert passed and spent and len(passed) + len(spent) + len(late) == len(result.outcomes)
     assert not any(o.score for o in spent + late)
