@@ -1,16 +1,15 @@
-"""nbgrader configuration for the batchnorm course.
+"""nbgrader configuration for this course: every assignment in assignment/.
 
 Run nbgrader from this folder. Paths are computed from this file so that nbgrader
 never creates a stray gradebook elsewhere.
 """
 from pathlib import Path
 
-from autograder.public.framework import FUNCTIONS
+from autograder import assignments
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 ROOT = Path(__file__).resolve().parent
-STUDENT_MODULES = sorted({f"{module}.py" for module in FUNCTIONS.values()})
 
 c.CourseDirectory.root = str(ROOT)
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
@@ -18,12 +17,17 @@ c.CourseDirectory.source_directory = "assignment"
 c.CourseDirectory.release_directory = "release"
 # Autograde copies the instructor's non-notebook files over the submission; the
 # student's modules are their work and must be graded as submitted.
-c.Autograde.exclude_overwriting = {"batchnorm": STUDENT_MODULES}
+c.Autograde.exclude_overwriting = {name: list(assignments.load(name, ROOT).spec.modules)
+                                   for name in assignments.names(ROOT)}
+# nbgrader's default, plus an assignment's grading package (the hidden checks), which is
+# never copied into a release or a student's folder.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading"]
 # A grade cell a student deleted is put back and graded, never silently scored 0.
 c.OverwriteCells.add_missing_cells = True
 
-# nbgrader copies .py files verbatim; this hook replaces their solutions with stubs.
-c.GenerateAssignment.post_convert_hook = "builder.nbgrader_hook.stub_release_modules"
+# nbgrader copies .py files verbatim; this hook replaces their solutions with stubs,
+# pins the requirements students install and vendors the self-check.
+c.GenerateAssignment.post_convert_hook = "builder.nbgrader_hook.finish_release"
 
 # Autograde: honest submissions raise no checksum warning, so a real one stands out.
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402

@@ -1,33 +1,8 @@
-"""The hidden grader of the batchnorm assignment.
-
-It serves one set of checks (the public ones students see, in
-``assignment/batchnorm/selfcheck``, plus the hidden ones in ``autograder/checks``) to
-every front end: the command line, nbgrader grade cells and Gradescope. Student code
-runs only in child processes (``selfcheck.runner``), confined by ``autograder.sandbox``.
+"""The grader: the kit of checks and the child-process runner (``kit``, also shipped
+to students as their self-check), the registry of assignments (``assignments``),
+grading one submission or a class (``grade``, ``classroom``, ``intake``), the
+sandbox that confines student code (``sandbox``), the files grading writes
+(``reports``), and the front ends: the command line (``cli``), Gradescope
+(``gradescope``) and nbgrader (``nbgrader``). Each assignment's checks live in its
+own folder, ``assignment/NAME/grading/``.
 """
-import importlib.util
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-MASTER = ROOT / "assignment" / "batchnorm"
-
-
-def _load_public_package():
-    """Import the master's ``selfcheck`` package as ``autograder.public``.
-
-    Loaded by path from the trusted master, under a name of our own, so that a
-    ``selfcheck`` folder inside a submission (or already imported in a notebook
-    kernel) can never stand in for it."""
-    if "autograder.public" in sys.modules:
-        return sys.modules["autograder.public"]
-    folder = MASTER / "selfcheck"
-    spec = importlib.util.spec_from_file_location("autograder.public", folder / "__init__.py",
-                                                  submodule_search_locations=[str(folder)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["autograder.public"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-public = _load_public_package()

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from . import sandbox
-from .checks import ALL
+from .assignments import load
 from .grade import Result, grade_submission
-from .intake import STUDENT_MODULES, Submission, UsageError, submission_at
+from .intake import Submission, UsageError, submission_at
 from .reports.class_report import class_report_html
 from .reports.files import fresh_folder, write_atomic
 from .reports.results import results_json
@@ -17,8 +17,12 @@ from .reports.tables import class_table, feedback_markdown, grades_csv
 
 CLASS_FILES = ("grades.csv", "summary.json", "table.txt", "report.html")
 RESERVED = {Path(name).stem for name in CLASS_FILES}  # no student's files may take these names
-NO_MODULES = (f"No student module ({', '.join(STUDENT_MODULES)}) was found in your submission, so nothing "
-              "could be graded: submit the .py files themselves, not only the notebooks.")
+
+
+def no_modules(graded):
+    """The sentence of a submission that holds none of the assignment's modules."""
+    return (f"No student module ({', '.join(graded.spec.modules)}) was found in your submission, so nothing "
+            "could be graded: submit the .py files themselves, not only the notebooks.")
 
 
 def unique_names(names):
@@ -77,18 +81,20 @@ def _grade(submission, name, options):
     """Grade one submission, or say in one sentence why there was nothing to grade."""
     if submission.status == "graded":
         return grade_submission(submission.folder, name=name, **options)
-    notice = NO_MODULES if submission.status == "no modules found" else (
+    graded = options["assignment"]
+    notice = no_modules(graded) if submission.status == "no modules found" else (
         "Your zip file could not be unpacked safely, so nothing was graded; submit the .py files themselves.")
-    return Result.nothing_graded(name, options.get("checks", ALL), notice, status=submission.status)
+    return Result.nothing_graded(name, options.get("checks") or graded.checks, notice, status=submission.status)
 
 
-def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=None, **options):
+def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=None, assignment=None, **options):
     """Grade ``submissions`` (intake.Submission objects, or submission folders) and
     return their results in input order. With ``out``, every file goes into a staging
     folder beside ``out`` (``.NAME.staging-*``): NAME.json and NAME.md per submission as
     each finishes, then grades.csv, summary.json, table.txt and report.html; the
     staging folder then replaces ``out`` whole, so no file of an earlier run survives."""
-    submissions = [s if isinstance(s, Submission) else submission_at(s) for s in submissions]
+    options["assignment"] = graded = load(assignment)
+    submissions = [s if isinstance(s, Submission) else submission_at(s, graded) for s in submissions]
     names = unique_names([s.name for s in submissions])
     if out is None:
         return _grade_all(submissions, names, None, jobs, progress, hidden_visibility, options)
@@ -99,7 +105,7 @@ def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=
         summary = {"submissions": [_summary_row(s, r) for s, r in zip(submissions, results)]}
         write_atomic(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
         write_atomic(staging / "table.txt", class_table(results) + "\n")
-        write_atomic(staging / "report.html", class_report_html(results))
+        write_atomic(staging / "report.html", class_report_html(results, options["assignment"].catalogue))
     return results
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 from . import sandbox
 from .classroom import check_output_folder, grade_class
 from .grade import DEFAULT_BUDGET, DEFAULT_TIMEOUT
-from .intake import DEFAULT_ASSIGNMENT, Finder, UsageError
+from .assignments import UnknownAssignment, load
+from .intake import Finder, UsageError
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown
@@ -69,16 +70,32 @@ def launcher_from_args(args, parser):
         parser.error(str(err))
 
 
+def add_assignment_options(parser):
+    """Which assignment of which course: every command takes them."""
+    parser.add_argument("--assignment", metavar="NAME",
+                        help="the assignment, a folder of the course's assignment/ (default: its only one, or "
+                             "batchnorm); also the folder graded inside nbgrader's submitted/<student>/")
+    parser.add_argument("--course", type=Path, metavar="DIR",
+                        help="the course folder, holding assignment/ (default: the working folder if it holds "
+                             "one, else this repository)")
+
+
+def graded_from_args(args, parser):
+    try:
+        return load(args.assignment, args.course)
+    except UnknownAssignment as err:
+        parser.error(str(err))
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="python -m autograder",
-                                     description="Grade batchnorm submissions with the hidden checks.")
+                                     description="Grade an assignment's submissions with its hidden checks.")
     verbs = parser.add_subparsers(dest="verb", required=True)
     grade = verbs.add_parser("grade", help="grade submissions, class folders, nbgrader or Gradescope exports, zips")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="PATH",
-                       help="a submission folder (laid out like release/batchnorm), a class folder of them, "
+                       help="a submission folder (laid out like release/NAME), a class folder of them, "
                             "nbgrader's submitted/ folder, a Gradescope export, or a .zip of any of these")
-    grade.add_argument("--assignment", default=DEFAULT_ASSIGNMENT, metavar="NAME",
-                       help="the assignment folder inside nbgrader's submitted/<student>/ (default %(default)s)")
+    add_assignment_options(grade)
     where = grade.add_mutually_exclusive_group()
     where.add_argument("--json", type=Path, metavar="FILE", help="write the result file (one submission)")
     where.add_argument("--out", type=Path, metavar="DIR",
@@ -87,8 +104,10 @@ def _parser():
                             "replaces DIR whole")
     grade.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="submissions graded at once")
     add_grading_options(grade)
-    verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference")
+    record = verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference")
+    add_assignment_options(record)
     demo = verbs.add_parser("demo", help="build the demo class and grade it")
+    add_assignment_options(demo)
     demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
     demo.add_argument("--jobs", type=_positive(int), default=2, metavar="N")
     add_sandbox_options(demo)
@@ -98,35 +117,37 @@ def _parser():
 def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
+    graded = graded_from_args(args, parser)
     if args.verb == "record":
         from .record import record
-        print(f"wrote {record()}")
+        print(f"wrote {record(graded)}")
         return 0
     if args.verb == "grade" and args.json and len(args.submissions) != 1:
         parser.error("--json takes exactly one submission; use --out DIR for several")
     launcher = launcher_from_args(args, parser)
     try:
         if args.verb == "demo":
-            return _demo(args, launcher)
-        return _grade(args, launcher)
+            return _demo(args, graded, launcher)
+        return _grade(args, graded, launcher)
     except UsageError as err:
         print(f"{parser.prog} {args.verb}: error: {err}.", file=sys.stderr)
         return 2
 
 
-def _demo(args, launcher):
+def _demo(args, graded, launcher):
     from .demo import build_demo_class
     check_output_folder(args.out)
-    results = grade_class(build_demo_class(), out=args.out, jobs=args.jobs, launcher=launcher)
+    results = grade_class(build_demo_class(assignment=graded), out=args.out, jobs=args.jobs, launcher=launcher,
+                          assignment=graded)
     _report_faults(results)
     print(class_table(results))
     print(f"\nResults, feedback, grades.csv and the class report (report.html) are in {args.out}/")
     return 0
 
 
-def _grade(args, launcher):
+def _grade(args, graded, launcher):
     """Nothing is written until every PATH has been found readable and, for zips, safe."""
-    with Finder(args.assignment) as finder:
+    with Finder(graded) as finder:
         if args.out:
             check_output_folder(args.out)
         submissions = finder.find(args.submissions)
@@ -134,7 +155,7 @@ def _grade(args, launcher):
             raise UsageError(f"--json takes exactly one submission, and {args.submissions[0]} holds "
                              f"{len(submissions)}; use --out DIR")
         results = grade_class(submissions, out=args.out, jobs=args.jobs, timeout=args.timeout, budget=args.budget,
-                              hidden_visibility=args.hidden_visibility, launcher=launcher)
+                              hidden_visibility=args.hidden_visibility, launcher=launcher, assignment=graded)
     _report_ungraded(submissions, results)
     _report_faults(results)
     if args.json:

@@ -1,21 +1,11 @@
-"""The demo class: the untouched release, the reference solution, one submission per
-catalogued mistake (the solution version with the mistake's patch applied), and two
-that show how failures are contained (a syntax error and an endless loop)."""
+"""The demo class of an assignment: the untouched release, the reference solution, one
+submission per catalogued mistake (the solution version with the mistake's patch
+applied), and the assignment's extra ones that show how failures are contained (for
+batchnorm, a syntax error and an endless loop)."""
 import shutil
-from pathlib import Path
 
-from . import ROOT
-from .misconceptions import CATALOGUE, Mistake, apply
-
-BUILD = ROOT / ".build" / "demo"
-BROKEN = (
-    Mistake("syntax-error", "zero_centered", (("def zero_centered(X):", "def zero_centered(X)"),),
-            "a missing colon: the module cannot be imported"),
-    Mistake("endless-loop", "batchnorm_backward_alt",
-            (("    xhat, _, ivar, _, gamma = cache\n", "    xhat, _, ivar, _, gamma = cache\n    while True:\n"
-                                                      "        pass\n"),),
-            "a loop that never ends"),
-)
+from .assignments import load
+from .misconceptions import apply
 
 
 def _submission(name, source, target):
@@ -24,16 +14,19 @@ def _submission(name, source, target):
     return folder
 
 
-def build_demo_class(target=BUILD):
-    """Write the demo submissions under ``target`` and return their folders."""
+def build_demo_class(target=None, assignment=None):
+    """Write the demo submissions under ``target`` (default ``.build/demo`` of the
+    course) and return their folders."""
+    graded = load(assignment)
+    target = graded.course / ".build" / "demo" if target is None else target
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    solutions = ROOT / "solutions" / "batchnorm"
-    folders = [_submission("untouched-release", ROOT / "release" / "batchnorm", target),
-               _submission("reference-solution", solutions, target)]
-    for mistake in (*CATALOGUE, *BROKEN):
-        folder = _submission(mistake.id, solutions, target)
-        module = folder / f"{mistake.module}.py"
-        module.write_text(apply(mistake, module.read_text()))
+    folders = [_submission("untouched-release", graded.release, target),
+               _submission("reference-solution", graded.solutions, target)]
+    for mistake in (*graded.catalogue, *graded.broken):
+        folder = _submission(mistake.id, graded.solutions, target)
+        module = graded.module_of(mistake.function)
+        path = folder / f"{module}.py"
+        path.write_text(apply(mistake, path.read_text(), module))
         folders.append(folder)
     return folders

@@ -8,13 +8,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import public, sandbox
-from .checks import ALL
+from . import sandbox
+from .assignments import load
+from .kit.framework import Outcome, run_checks
+from .kit.runner import ChildRunner
+from .kit.runner.client import DEFAULT_BUDGET, DEFAULT_TIMEOUT
 from .reference import LiveReference
 
-Outcome = public.framework.Outcome
-DEFAULT_TIMEOUT = public.runner.client.DEFAULT_TIMEOUT
-DEFAULT_BUDGET = public.runner.client.DEFAULT_BUDGET
 MAX_MODULE_BYTES = 1 << 20
 
 
@@ -48,17 +48,16 @@ class Result:
         return cls(name, [Outcome(c, 0.0, notice) for c in checks], (), execution_time, notice, error, status)
 
 
-_reference = None
-_reference_lock = threading.Lock()
+_references = {}
+_references_lock = threading.Lock()
 
 
-def reference():
-    """The reference and its mistakes, loaded once per grading process."""
-    global _reference
-    with _reference_lock:
-        if _reference is None:
-            _reference = LiveReference()
-    return _reference
+def reference(graded):
+    """The reference of an assignment and its known mistakes, loaded once per grading process."""
+    with _references_lock:
+        if graded not in _references:
+            _references[graded] = LiveReference(graded)
+        return _references[graded]
 
 
 def links_notice(names):
@@ -101,11 +100,15 @@ def _copy_modules(submission, scratch):
     return links
 
 
-def grade_submission(submission, *, checks=ALL, launcher=None, timeout=DEFAULT_TIMEOUT, budget=DEFAULT_BUDGET,
-                     name=None):
-    """Grade the folder ``submission`` (laid out like release/batchnorm). Each call of
-    a student function may take ``timeout`` seconds, all of them ``budget`` seconds.
-    Whatever goes wrong costs this submission its points, with a sentence, never the caller."""
+def grade_submission(submission, *, assignment=None, checks=None, launcher=None, timeout=DEFAULT_TIMEOUT,
+                     budget=DEFAULT_BUDGET, name=None):
+    """Grade the folder ``submission`` (laid out like the assignment's release folder)
+    with the checks of ``assignment`` (a ``Graded``, a name, or None for the default),
+    or ``checks`` of it. Each call of a student function may take ``timeout`` seconds,
+    all of them ``budget`` seconds. Whatever goes wrong costs this submission its
+    points, with a sentence, never the caller."""
+    graded = load(assignment)
+    checks = graded.checks if checks is None else checks
     submission = Path(submission)
     name = name or submission.name
     start = time.monotonic()
@@ -118,22 +121,22 @@ def grade_submission(submission, *, checks=ALL, launcher=None, timeout=DEFAULT_T
         return Result.nothing_graded(name, checks, "The submission is not a folder; nothing was graded.",
                                      time.monotonic() - start, error=f"{submission} is not a folder")
     try:
-        return _grade_folder(submission, checks, launcher, timeout, budget, name, start)
+        return _grade_folder(submission, graded, checks, launcher, timeout, budget, name, start)
     except Exception as err:
         return Result.nothing_graded(name, checks, "The grader failed on this submission; nothing was graded. "
                                      "Your instructor can see why.", time.monotonic() - start,
                                      error=f"{type(err).__name__}: {err}")
 
 
-def _grade_folder(submission, checks, launcher, timeout, budget, name, start):
+def _grade_folder(submission, graded, checks, launcher, timeout, budget, name, start):
     # The scratch copy is the grader's alone; the sandbox hands it to the child's uid.
     scratch = sandbox.scratch.new_copy()
     try:
         links = _copy_modules(submission, scratch)
-        runner = public.runner.ChildRunner(scratch, public.framework.FUNCTIONS, timeout=timeout,
-                                           budget=budget, launcher=launcher or sandbox.launcher())
+        runner = ChildRunner(scratch, graded.spec.functions, timeout=timeout, budget=budget,
+                             launcher=launcher or sandbox.launcher())
         with runner:
-            outcomes = public.framework.run_checks(checks, runner, reference())
+            outcomes = run_checks(checks, runner, reference(graded))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return Result(name, outcomes, runner.protections, round(time.monotonic() - start, 3), links_notice(links))

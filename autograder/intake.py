@@ -2,8 +2,8 @@
 
 Each path given to ``python -m autograder grade`` is one of:
 
-- a submission folder: it holds a student module (``preprocessing.py``, ``initializers.py``
-  or ``batchnorm.py``), or an ``<assignment>/`` folder that does (one student's folder of
+- a submission folder: it holds a student module of the assignment (for batchnorm,
+  ``preprocessing.py``, ``initializers.py`` or ``batchnorm.py``), or an ``<assignment>/`` folder that does (one student's folder of
   nbgrader's layout); a folder with none of them is one submission with no modules;
 - a class folder: its subfolders are submissions (``CLASS/<student>/``, nbgrader's
   ``submitted/<student>/<assignment>/``), and its ``.zip`` files are too;
@@ -32,10 +32,6 @@ from pathlib import Path
 
 import yaml
 
-from . import public
-
-STUDENT_MODULES = tuple(sorted({f"{m}.py" for m in public.framework.FUNCTIONS.values()}))
-DEFAULT_ASSIGNMENT = "batchnorm"
 GRADESCOPE_METADATA = "submission_metadata.yml"
 MAX_DEPTH = 3
 ZIP_MAX_ENTRIES = 20_000
@@ -79,9 +75,10 @@ def _is_folder(path):
     return _kind(path) == stat.S_IFDIR
 
 
-def holds_modules(folder):
-    """Whether ``folder`` holds any student module as a regular file (a link is not one)."""
-    return any(_is_file(Path(folder) / name) for name in STUDENT_MODULES)
+def holds_modules(folder, graded):
+    """Whether ``folder`` holds any of the assignment's student modules as a regular
+    file (a link is not one)."""
+    return any(_is_file(Path(folder) / name) for name in graded.spec.modules)
 
 
 def _children(folder):
@@ -100,25 +97,26 @@ def _children(folder):
     return folders, zips
 
 
-def modules_folder(folder, assignment=DEFAULT_ASSIGNMENT, depth=MAX_DEPTH):
-    """The folder that holds the student's modules: ``folder`` itself, its
-    ``<assignment>/`` folder, or the only folder below it that holds any (up to
-    ``depth`` levels); None when there is none or more than one could be meant."""
-    if holds_modules(folder):
+def modules_folder(folder, graded, depth=MAX_DEPTH):
+    """The folder that holds the student's modules of assignment ``graded``: ``folder``
+    itself, its ``<assignment>/`` folder, or the only folder below it that holds any (up
+    to ``depth`` levels); None when there is none or more than one could be meant."""
+    if holds_modules(folder, graded):
         return folder
-    named = Path(folder) / assignment
+    named = Path(folder) / graded.name
     if _is_folder(named):
-        return modules_folder(named, assignment, depth)
+        return modules_folder(named, graded, depth)
     if depth == 0:
         return None
-    found = [f for f in (modules_folder(child, assignment, depth - 1) for child in _children(folder)[0]) if f]
+    found = [f for f in (modules_folder(child, graded, depth - 1) for child in _children(folder)[0]) if f]
     return found[0] if len(found) == 1 else None
 
 
-def _one_submission(folder, name, where, assignment, depth=MAX_DEPTH, **fields):
-    found, status = modules_folder(folder, assignment, depth), "graded"
+def _one_submission(folder, name, where, graded, depth=MAX_DEPTH, **fields):
+    found, status = modules_folder(folder, graded, depth), "graded"
     if found is None:
-        found, status = (folder / assignment if _is_folder(folder / assignment) else folder), "no modules found"
+        named = folder / graded.name
+        found, status = (named if _is_folder(named) else folder), "no modules found"
     return Submission(name, found, where(found), status, **fields)
 
 
@@ -229,8 +227,8 @@ class Finder:
     """Turns the paths an instructor gives into Submissions; zips are unpacked into a
     private folder that lives as long as the Finder's ``with`` block."""
 
-    def __init__(self, assignment=DEFAULT_ASSIGNMENT):
-        self.assignment = assignment
+    def __init__(self, graded):
+        self.graded = graded
         self._stack = contextlib.ExitStack()
         self._scratch = None
         self._budget = ZIP_MAX_TOTAL_BYTES  # shared by every zip, nested ones included
@@ -266,13 +264,13 @@ class Finder:
                 raise UsageError(str(err)) from err
             return self._in_folder(self._unwrapped(root), path.stem, _inside(root, path))
         name = path.resolve().name
-        if name == self.assignment and path.resolve().parent.name:
+        if name == self.graded.name and path.resolve().parent.name:
             name = path.resolve().parent.name  # submitted/<student>/<assignment>: the student
         return self._in_folder(path, name, str)
 
     def _unpack(self, zip_path):
         if self._scratch is None:
-            self._scratch = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="batchnorm-zips-")))
+            self._scratch = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="autograder-zips-")))
         target = Path(tempfile.mkdtemp(dir=self._scratch))
         try:
             self._budget -= unpack_zip(zip_path, target, self._budget)
@@ -284,7 +282,7 @@ class Finder:
     def _unwrapped(self, root):
         """A zip's folder to search: its only top folder when everything sits in one."""
         folders, zips = _children(root)
-        if not holds_modules(root) and not _is_file(root / GRADESCOPE_METADATA) and len(folders) == 1 \
+        if not holds_modules(root, self.graded) and not _is_file(root / GRADESCOPE_METADATA) and len(folders) == 1 \
                 and not zips:
             return folders[0]
         return root
@@ -293,13 +291,14 @@ class Finder:
         if _is_file(folder / GRADESCOPE_METADATA):
             return self._gradescope(folder, where)
         folders, zips = _children(folder)
-        is_class = not holds_modules(folder) and not _is_folder(folder / self.assignment) and (
-            zips or any(modules_folder(f, self.assignment) or _is_folder(f / self.assignment) for f in folders))
+        named = self.graded.name
+        is_class = not holds_modules(folder, self.graded) and not _is_folder(folder / named) and (
+            zips or any(modules_folder(f, self.graded) or _is_folder(f / named) for f in folders))
         if not is_class:
-            return [_one_submission(folder, name, where, self.assignment)]
+            return [_one_submission(folder, name, where, self.graded)]
         # nbgrader's layout (a student holds <assignment>/): other folders are other assignments
-        depth = 0 if any(_is_folder(f / self.assignment) for f in folders) else MAX_DEPTH
-        return [_one_submission(f, f.name, where, self.assignment, depth) for f in folders] + [
+        depth = 0 if any(_is_folder(f / named) for f in folders) else MAX_DEPTH
+        return [_one_submission(f, f.name, where, self.graded, depth) for f in folders] + [
             self._student_zip(z, where) for z in zips]
 
     def _student_zip(self, zip_path, where):
@@ -309,7 +308,7 @@ class Finder:
         except ZipRefused as err:
             return Submission(zip_path.stem, zip_path, where(zip_path), "zip refused", reason=str(err))
         inside = _inside(root, Path(where(zip_path)))
-        return _one_submission(self._unwrapped(root), zip_path.stem, inside, self.assignment)
+        return _one_submission(self._unwrapped(root), zip_path.stem, inside, self.graded)
 
     def _gradescope(self, folder, where):
         submitters = gradescope_submitters(folder / GRADESCOPE_METADATA)
@@ -317,7 +316,7 @@ class Finder:
         for child in _children(folder)[0]:
             students = submitters.get(child.name, ())
             name = "+".join(filter(None, map(_student_id, students))) or child.name
-            found.append(_one_submission(child, name, where, self.assignment, students=students))
+            found.append(_one_submission(child, name, where, self.graded, students=students))
         return found
 
 
@@ -330,7 +329,7 @@ def _inside(root, zip_path):
     return where
 
 
-def submission_at(folder):
+def submission_at(folder, graded):
     """The Submission of one folder given directly, named by the folder."""
     folder = Path(folder)
-    return _one_submission(folder, folder.name, str, DEFAULT_ASSIGNMENT)
+    return _one_submission(folder, folder.name, str, graded)

@@ -1,7 +1,7 @@
 """Expected answers from the reference solution, and the answers known mistakes give.
 
-The reference is the instructor master in ``assignment/batchnorm`` (its solution
-markers are comments, so it runs as it is). It is trusted code and runs in the
+The reference is the assignment's master, ``assignment/NAME/`` (its solution markers
+are comments, so it runs as it is). It is trusted code and runs in the
 grading process; student code never does.
 """
 import copy
@@ -12,15 +12,12 @@ import warnings
 
 import numpy as np
 
-from . import MASTER, public
-from .misconceptions import CATALOGUE, apply
+from .kit.compare import MISSING, Alternate, Expected
+from .kit.runner import Seed
+from .kit.stored import expected_to_json
+from .misconceptions import apply
 
 _WARNINGS_LOCK = threading.Lock()
-Expected = public.compare.Expected
-Alternate = public.compare.Alternate
-MISSING = public.compare.MISSING
-Seed = public.runner.Seed
-FUNCTIONS = public.framework.FUNCTIONS
 
 
 def module_from_source(name, source, path):
@@ -45,14 +42,18 @@ def _realize(value):
 class LiveReference:
     """Runs the reference and every catalogued mistake of the function asked about."""
 
-    def __init__(self, master=MASTER, catalogue=CATALOGUE):
-        sources = {m: (master / f"{m}.py").read_text() for m in set(FUNCTIONS.values())}
+    def __init__(self, graded):
+        self.functions = graded.spec.functions
+        master = graded.master
+        sources = {m: (master / f"{m}.py").read_text() for m in set(self.functions.values())}
         self.modules = {m: module_from_source(f"_reference_{m}", s, master / f"{m}.py")
                         for m, s in sources.items()}
-        self.mistakes = [(mistake, module_from_source(f"_mistake_{mistake.id}",
-                                                       apply(mistake, sources[mistake.module]),
-                                                       master / f"{mistake.module}.py"))
-                         for mistake in catalogue]
+        self.mistakes = []
+        for mistake in graded.catalogue:
+            module = self.functions[mistake.function]
+            self.mistakes.append((mistake, module_from_source(f"_mistake_{mistake.id}",
+                                                              apply(mistake, sources[module], module),
+                                                              master / f"{module}.py")))
 
     def for_check(self, name):
         return self
@@ -74,7 +75,7 @@ class LiveReference:
         return self._compare_with_mistakes(function, run, {function, "batchnorm_forward"})
 
     def _compare_with_mistakes(self, function, run, functions):
-        value = np.asarray(run(self.modules[FUNCTIONS[function]]))
+        value = np.asarray(run(self.modules[self.functions[function]]))
         alternates = []
         for mistake, module in self.mistakes:
             if mistake.function not in functions:
@@ -114,7 +115,7 @@ class RecordingReference:
                 return self._record(live.expect_backward(*args, **kwargs))
 
             def _record(self, expected):
-                recorded.append(public.stored.expected_to_json(expected))
+                recorded.append(expected_to_json(expected))
                 return expected
         return _Recorder()
 

@@ -1,22 +1,25 @@
-"""nbgrader's post-convert hook for ``generate_assignment``: stub the modules.
+"""nbgrader's post-convert hook for ``generate_assignment``: finish the student version.
 
 nbgrader copies non-notebook files byte for byte (jupyter/nbgrader#1237), so without
-this hook ``nbgrader generate_assignment batchnorm --force`` would hand students the
-solved ``.py`` modules. nbgrader logs a failing hook at INFO level and carries on, so
-this hook fails closed: if stubbing fails, every module that still holds a solution is
-deleted from the release, and the reason is printed.
+this hook ``nbgrader generate_assignment NAME --force`` would hand students the solved
+``.py`` modules. It also pins the requirements students install and vendors the
+self-check (the kit and the assignment's public checks). nbgrader logs a failing hook
+at INFO level and carries on, so this hook fails closed: if stubbing fails, every
+module that still holds a solution is deleted from the release, and the reason is
+printed.
 """
 import sys
 from pathlib import Path
 
-from .build import rewrite_modules
+from .build import BuildError, pin_requirements, rewrite_modules, vendor_selfcheck
 from .regions import has_markers, student_version
 
 
-def stub_release_modules(assignment, student, notebooks):
-    from nbgrader.apps import GenerateAssignmentApp  # the running app knows the output folder
+def finish_release(assignment, student, notebooks):
+    from nbgrader.apps import GenerateAssignmentApp  # the running app knows the folders
     coursedir = GenerateAssignmentApp.instance().coursedir
     folder = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    master = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
     try:
         rewrite_modules(folder, student_version)
     except Exception as err:
@@ -25,3 +28,8 @@ def stub_release_modules(assignment, student, notebooks):
                 path.unlink()
         print(f"error: {err}\nThe modules that still held solutions were removed from {folder}.",
               file=sys.stderr)
+    try:
+        pin_requirements(folder)
+        vendor_selfcheck(master, folder)
+    except (BuildError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from autograder.assignments import load
+
 ROOT = Path(__file__).resolve().parent.parent
-MASTER = ROOT / "assignment" / "batchnorm"
+GRADED = load("batchnorm", ROOT)  # the course's assignment, as the grader sees it
+MASTER = GRADED.master
 RELEASE = ROOT / "release" / "batchnorm"
 SOLUTIONS = ROOT / "solutions" / "batchnorm"
 STUDENT_MODULES = ("preprocessing", "initializers", "batchnorm")

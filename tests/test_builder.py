@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import MASTER, RELEASE, ROOT, SOLUTIONS, load_module
+from conftest import GRADED, MASTER, RELEASE, ROOT, SOLUTIONS, load_module
 
 from builder.regions import MarkerError, solution_version, student_version
 
@@ -90,10 +90,10 @@ def test_committed_release_and_solutions_are_in_sync_with_the_master(tmp_path):
 
 
 def test_stored_public_answers_are_in_sync_with_the_reference(tmp_path):
+    from autograder.assignments import load
     from autograder.record import record
-    master = tmp_path / "batchnorm"
-    shutil.copytree(MASTER, master, ignore=shutil.ignore_patterns("__pycache__"))
-    assert record(master).read_text() == (MASTER / "selfcheck" / "expected.json").read_text(), \
+    shutil.copytree(MASTER, tmp_path / "assignment" / "batchnorm", ignore=shutil.ignore_patterns("__pycache__"))
+    assert record(load("batchnorm", tmp_path)).read_text() == (GRADED.public_folder / "expected.json").read_text(), \
         "expected.json is stale; run `make release`"
 
 

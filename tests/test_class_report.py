@@ -11,8 +11,8 @@ import pytest
 
 from autograder.classroom import grade_class
 from autograder.demo import build_demo_class
-from autograder.misconceptions import CATALOGUE
 from autograder.reports.class_report import class_report_html, misconceptions, pass_rates
+from conftest import GRADED
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +79,8 @@ def test_pass_rate_per_check(report, written):
 def test_misconceptions_counted_from_the_graders_own_data(report, graded, written):
     results, _ = graded
     table = rows(report, "Most frequent misconceptions")
-    assert len(table) == min(10, len(CATALOGUE))  # every catalogued mistake is in the demo class
-    sentences = {m.id: m.sentence for m in CATALOGUE}
+    assert len(table) == min(10, len(GRADED.catalogue))  # every catalogued mistake is in the demo class
+    sentences = {m.id: m.sentence for m in GRADED.catalogue}
     by_name = {r.name: r for r in results}
     for mistake_id, submissions, checks, sentence in table:
         assert sentence == sentences[mistake_id]
@@ -97,20 +97,20 @@ def test_text_that_student_code_wrote_is_never_counted_as_a_misconception(graded
     results, _ = graded
     honest = next(r for r in results if r.name == "reference-solution")
     forged = dataclasses.replace(honest.outcomes[0], score=0.0, output="zero_centered raised RuntimeError: "
-                                 f"Likely misconception: {CATALOGUE[0].sentence}")
+                                 f"Likely misconception: {GRADED.catalogue[0].sentence}")
     result = dataclasses.replace(honest, outcomes=[forged, *honest.outcomes[1:]])
-    assert misconceptions([result]) == []
+    assert misconceptions([result], GRADED.catalogue) == []
 
 
 def test_misconceptions_count_submissions_and_checks(graded):
     results, _ = graded
     by_name = {r.name: r for r in results}
     twice = dataclasses.replace(by_name["bn-eps-outside-sqrt"], name="another-eps-outside-sqrt")
-    found = misconceptions([*results, twice])
+    found = misconceptions([*results, twice], GRADED.catalogue)
     assert found[0].id == "bn-eps-outside-sqrt" and found[0].submissions == 2
-    assert found[0].checks == 2 * misconceptions([by_name["bn-eps-outside-sqrt"]])[0].checks
-    assert {m.id for m in found} == {m.id for m in CATALOGUE}
-    assert misconceptions([by_name["reference-solution"], by_name["untouched-release"]]) == []
+    assert found[0].checks == 2 * misconceptions([by_name["bn-eps-outside-sqrt"]], GRADED.catalogue)[0].checks
+    assert {m.id for m in found} == {m.id for m in GRADED.catalogue}
+    assert misconceptions([by_name["reference-solution"], by_name["untouched-release"]], GRADED.catalogue) == []
     assert [passed for _, passed, _ in pass_rates([by_name["reference-solution"]])] == [1] * len(results[0].outcomes)
 
 
@@ -122,13 +122,13 @@ def test_plots_are_embedded_pngs_and_the_page_is_reproducible(report, graded):
         png = base64.b64decode(data)
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"matplotlib" not in png.lower()
     assert "http" not in report.replace("http-equiv", "")  # nothing to fetch: viewable offline
-    assert class_report_html(results) == report
+    assert class_report_html(results, GRADED.catalogue) == report
 
 
 def test_names_are_escaped_and_an_empty_class_reported(graded):
     results, _ = graded
     odd = dataclasses.replace(results[1], name="<b>x&y</b>")
-    page = class_report_html([odd])
+    page = class_report_html([odd], GRADED.catalogue)
     assert '<a href="&lt;b&gt;x&amp;y&lt;/b&gt;.md">&lt;b&gt;x&amp;y&lt;/b&gt;</a>' in page
     assert "<b>x" not in page
-    assert "No submissions were graded." in class_report_html([])
+    assert "No submissions were graded." in class_report_html([], GRADED.catalogue)

@@ -5,15 +5,14 @@ and the consistency checks of the backward passes cannot be gamed.
 Each test grades a submission written for its purpose: the solution version with
 one function, or a few lines, changed."""
 import pytest
-from conftest import SOLUTIONS
+from conftest import GRADED, SOLUTIONS
 from hostile.support import replace_function
 
-from autograder import public
-from autograder.checks import ALL
 from autograder.grade import grade_submission
+from autograder.kit.report import group_scores
 
-GROUPS = public.framework.GROUPS
-POINTS = {g: sum(c.points for c in ALL if c.group == g) for g in GROUPS}
+GROUPS = GRADED.spec.groups
+POINTS = {g: sum(c.points for c in GRADED.checks if c.group == g) for g in GROUPS}
 
 
 def patched(folder, module, *replacements):
@@ -27,7 +26,7 @@ def patched(folder, module, *replacements):
 
 
 def group_scores(result):
-    return public.report.group_scores(result.outcomes)
+    return group_scores(result.outcomes)
 
 
 def failed(result):

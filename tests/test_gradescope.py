@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import public, sandbox
+from autograder import sandbox
 from autograder.gradescope.bundle import FIXED_TIME, build_bundle, pinned_requirements
 from autograder.gradescope.run import modules_folder
-from autograder.misconceptions import CATALOGUE, apply
+from autograder.misconceptions import apply
+from autograder.kit import runner
+from conftest import GRADED
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions" / "batchnorm"
@@ -36,11 +38,11 @@ def autograder_root(bundle, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def buggy(tmp_path_factory):
-    mistake = next(m for m in CATALOGUE if m.id == "bn-unbiased-variance")
+    mistake = next(m for m in GRADED.catalogue if m.id == "bn-unbiased-variance")
     folder = tmp_path_factory.mktemp("buggy") / mistake.id
     shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__", "executed"))
     module = folder / f"{mistake.module}.py"
-    module.write_text(apply(mistake, module.read_text()))
+    module.write_text(apply(mistake, module.read_text(), "batchnorm"))
     return folder
 
 
@@ -99,7 +101,7 @@ def test_bundle_grades_like_the_command_line(which, autograder_root, buggy, tmp_
 
 def test_hidden_checks_get_the_baked_visibility(autograder_root, buggy):
     results, _ = run_autograder(autograder_root, buggy)
-    public_names = {c.name for c in public.checks.suite.checks}
+    public_names = {c.name for c in GRADED.public_checks}
     visibility = {t["name"]: t["visibility"] for t in results["tests"]}
     assert public_names and public_names < set(visibility)
     assert {visibility[n] for n in public_names} == {"visible"}

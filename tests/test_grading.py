@@ -5,23 +5,23 @@ import re
 import subprocess
 import sys
 import pytest
-from conftest import MASTER, RELEASE, ROOT
+from conftest import GRADED, MASTER, RELEASE, ROOT
 from hostile.support import explained_once
 
-from autograder import public
-from autograder.checks import ALL
 from autograder.classroom import grade_class
 from autograder.grade import grade_submission
-from autograder.misconceptions import CATALOGUE
 from autograder.reference import LiveReference
 from autograder.reports.results import MAX_CHECK_OUTPUT, MAX_OUTPUTS, results_dict
 from autograder.reports.tables import feedback_markdown
+from autograder.kit.report import group_scores
+from autograder.kit.runner import ChildRunner
+from autograder.kit import framework
 
-MAX = sum(c.points for c in ALL)
+MAX = sum(c.points for c in GRADED.checks)
 
 
 def by_group(result):
-    return public.report.group_scores(result.outcomes)
+    return group_scores(result.outcomes)
 
 
 def test_reference_solution_earns_full_marks(demo):
@@ -34,7 +34,7 @@ def test_untouched_release_earns_zero(demo):
     result = demo["untouched-release"]
     assert result.score == 0
     stated = {f: sum(f"{f} is still the stub" in o.output for o in result.outcomes)
-              for f in public.framework.FUNCTIONS}
+              for f in GRADED.spec.functions}
     # The backward passes need the forward's cache, so their checks stop at the forward's stub.
     assert stated == {f: 0 if f.startswith("batchnorm_backward") else 1 for f in stated}
     assert all("is still the stub" in o.output or o.output.startswith("Same cause as in") for o in result.outcomes)
@@ -46,11 +46,11 @@ def test_correct_work_written_differently_earns_full_marks():
 
 
 # A function's checks form its own group, or its module's (preprocessing, initializers).
-GROUP_OF = {function: function if function in public.framework.GROUPS else module
-            for function, module in public.framework.FUNCTIONS.items()}
+GROUP_OF = {function: function if function in GRADED.spec.groups else module
+            for function, module in GRADED.spec.functions.items()}
 
 
-@pytest.mark.parametrize("mistake", CATALOGUE, ids=lambda m: m.id)
+@pytest.mark.parametrize("mistake", GRADED.catalogue, ids=lambda m: m.id)
 def test_each_known_mistake_loses_points_only_where_it_should_and_is_named_once(demo, mistake):
     failed = [o for o in demo[mistake.id].outcomes if not o.passed]
     assert failed, f"{mistake.id} earned full marks"
@@ -115,11 +115,11 @@ class RecordingStudent:
 
 
 def test_tags_name_every_function_a_check_exercises():
-    reference = LiveReference()
-    with public.runner.ChildRunner(MASTER, public.framework.FUNCTIONS) as runner:
-        for check in ALL:
-            student = RecordingStudent(runner)
-            assert public.framework.run_check(check, student, reference).passed, check.name
+    reference = LiveReference(GRADED)
+    with ChildRunner(MASTER, GRADED.spec.functions) as child:
+        for check in GRADED.checks:
+            student = RecordingStudent(child)
+            assert framework.run_check(check, student, reference).passed, check.name
             assert student.called <= set(check.tags), f"{check.name}: tags miss {student.called - set(check.tags)}"
             if "data_preprocess" in student.called:
                 assert {"zero_centered", "normalized"} <= set(check.tags)
@@ -169,7 +169,7 @@ def test_cli_writes_a_json_result_and_exits_zero_whatever_the_score(tmp_path):
     done = run_cli("grade", RELEASE, "--json", tmp_path / "r.json")
     assert done.returncode == 0, done.stderr
     data = json.loads((tmp_path / "r.json").read_text())
-    assert data["score"] == 0 and len(data["tests"]) == len(ALL)
+    assert data["score"] == 0 and len(data["tests"]) == len(GRADED.checks)
     assert "untouched" not in done.stdout and "0/65" in done.stdout.replace(" ", "")
 
 
@@ -220,8 +220,8 @@ def test_a_grader_failure_on_one_submission_does_not_stop_the_class(monkeypatch,
 
 
 def test_an_unforeseen_error_in_a_check_costs_only_that_check():
-    check = public.framework.Check("odd", "preprocessing", 1, ("zero_centered",), lambda s, r: [][0])
-    outcome = public.framework.run_check(check, None, LiveReference())
+    check = framework.Check("odd", "preprocessing", 1, ("zero_centered",), lambda s, r: [][0])
+    outcome = framework.run_check(check, None, LiveReference(GRADED))
     assert outcome.score == 0 and "could not judge your result" in outcome.output
     assert outcome.error.startswith("IndexError")
 

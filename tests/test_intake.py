@@ -9,13 +9,14 @@ import shutil
 import stat
 import subprocess
 import sys
+import types
 import zipfile
 
 import pytest
-from conftest import RELEASE, ROOT, SOLUTIONS
+from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
 from autograder import intake
-from autograder.classroom import NO_MODULES, Progress, grade_class
+from autograder.classroom import Progress, grade_class, no_modules
 from autograder.intake import Finder, UsageError
 from autograder.reports.tables import class_table, grades_csv
 
@@ -39,7 +40,7 @@ def notebook_only(folder):
     return folder
 
 
-def found(*paths, assignment=intake.DEFAULT_ASSIGNMENT):
+def found(*paths, assignment=GRADED):
     with Finder(assignment) as finder:
         return [(s.name, s.status) for s in finder.find(paths)]
 
@@ -54,7 +55,7 @@ def zip_folder(folder, target, prefix=""):
 def test_a_submission_folder_is_one_row_named_by_the_student_not_the_assignment(tmp_path):
     submission(tmp_path / "alice")
     submission(tmp_path / "submitted" / "bob" / "batchnorm", RELEASE)
-    with Finder() as finder:
+    with Finder(GRADED) as finder:
         [alice, bob] = finder.find([tmp_path / "alice", tmp_path / "submitted" / "bob" / "batchnorm"])
     assert (alice.name, alice.folder, alice.source) == ("alice", tmp_path / "alice", str(tmp_path / "alice"))
     assert (bob.name, bob.status) == ("bob", "graded")
@@ -77,10 +78,11 @@ def test_nbgrader_submitted_rows_are_named_by_student_and_the_assignment_chosen(
     submission(submitted / "bob" / "batchnorm", RELEASE)
     notebook_only(submitted / "carol" / "batchnorm")
     assert found(submitted) == [("alice", "graded"), ("bob", "graded"), ("carol", "no modules found")]
-    with Finder() as finder:
+    with Finder(GRADED) as finder:
         assert finder.find([submitted])[0].folder == submitted / "alice" / "batchnorm"
         assert finder.find([submitted])[2].source == str(submitted / "carol" / "batchnorm")
-    assert found(submitted, assignment="hw2") == [("alice", "graded"), ("bob", "no modules found"),
+    hw2 = types.SimpleNamespace(name="hw2", spec=GRADED.spec)  # graded with the same modules
+    assert found(submitted, assignment=hw2) == [("alice", "graded"), ("bob", "no modules found"),
                                                   ("carol", "no modules found")]
 
 
@@ -113,7 +115,7 @@ def test_a_gradescope_export_is_named_from_its_metadata(tmp_path):
     submission(export / "submission_104")
     submission(export / "submission_105")  # missing from the metadata
     (export / "submission_metadata.yml").write_text(GRADESCOPE_METADATA)
-    with Finder() as finder:
+    with Finder(GRADED) as finder:
         rows = finder.find([export])
     assert [(s.name, s.status) for s in rows] == [
         ("1001", "graded"), ("Bob Brown+1003", "graded"), ("submission_103", "no modules found"),
@@ -139,12 +141,12 @@ def test_zips_of_a_submission_of_a_class_and_of_an_export_are_unpacked_and_named
     (tmp_path / "export" / "submission_metadata.yml").write_text(
         "submission_7:\n  :submitters:\n  - :name: Dee\n    :sid: '7007'\n")
     export = zip_folder(tmp_path / "export", tmp_path / "export.zip", prefix="assignment_9_export/")
-    with Finder() as finder:
+    with Finder(GRADED) as finder:
         rows = finder.find([one, whole, export])
         assert [(s.name, s.source) for s in rows] == [
             ("alice", f"{one}:batchnorm"), ("bob", f"{whole}:class/bob"), ("carol", f"{whole}:class/carol"),
             ("7007", f"{export}:assignment_9_export/submission_7")]
-        assert all(intake.holds_modules(s.folder) for s in rows)
+        assert all(intake.holds_modules(s.folder, GRADED) for s in rows)
         unpacked = rows[0].folder
         assert not (unpacked / "BatchNormalization.ipynb").exists()  # only what grading reads
         assert stat.S_IMODE(unpacked.parent.parent.stat().st_mode) == 0o700  # private
@@ -158,7 +160,7 @@ def test_a_class_of_zips_refuses_only_the_unsafe_one_also_inside_a_zip(tmp_path)
     with zipfile.ZipFile(tmp_path / "class" / "mallory.zip", "w") as archive:
         archive.writestr("../preprocessing.py", "x = 1\n")
     whole = zip_folder(tmp_path / "class", tmp_path / "class.zip")
-    with Finder() as finder:
+    with Finder(GRADED) as finder:
         rows = finder.find([tmp_path / "class", whole])
     assert [(s.name, s.status) for s in rows] == [("alice", "graded"), ("mallory", "zip refused")] * 2
     assert "mallory.zip was refused" in rows[1].reason and "'..'" in rows[1].reason
@@ -248,7 +250,7 @@ def test_a_notebook_only_submission_is_graded_zero_with_a_status_a_warning_and_a
     assert [(r["submission"], r["status"], r["total"]) for r in rows] == [
         ("alice", "graded", "65"), ("bob", "no modules found", "0")]
     assert rows[1]["source"] == str(tmp_path / "submitted" / "bob" / "batchnorm")
-    assert NO_MODULES in (out / "bob.md").read_text()
+    assert no_modules(GRADED) in (out / "bob.md").read_text()
     summary = json.loads((out / "summary.json").read_text())["submissions"]
     assert [(s["name"], s["status"], s["source"]) for s in summary] == [
         (r["submission"], r["status"], r["source"]) for r in rows]

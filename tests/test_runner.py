@@ -8,12 +8,15 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from conftest import RELEASE, SOLUTIONS
+from conftest import GRADED, RELEASE, SOLUTIONS
+from autograder.kit import runner
+from autograder.kit.runner import wire as wire_module
+from autograder.kit import framework
+from autograder.kit import compare
 
-from autograder import public
 
-wire = public.runner.wire
-StudentError = public.framework.StudentError
+wire = wire_module
+StudentError = framework.StudentError
 
 
 def roundtrip(value):
@@ -39,8 +42,8 @@ def test_objects_and_subclasses_do_not_pass_for_arrays():
     assert isinstance(back[0], wire.Opaque)
     assert isinstance(back[1], wire.SubclassArray) and back[1].type_name == "Liar"
     assert isinstance(back[2], wire.Opaque)
-    with pytest.raises(public.framework.CheckFailed, match="subclass of numpy.ndarray"):
-        public.compare.plain_array(back[1], "out")
+    with pytest.raises(framework.CheckFailed, match="subclass of numpy.ndarray"):
+        compare.plain_array(back[1], "out")
 
 
 @pytest.mark.parametrize("header", [
@@ -134,7 +137,7 @@ def test_a_hostile_header_is_refused_in_milliseconds_and_megabytes():
 
 def test_calls_stop_when_the_submission_used_up_its_budget(tmp_path):
     (tmp_path / "slow.py").write_text("import time\n\ndef nap(seconds):\n    time.sleep(seconds)\n")
-    with public.runner.ChildRunner(tmp_path, {"nap": "slow"}, timeout=5.0, budget=2.0) as runner:
+    with runner.ChildRunner(tmp_path, {"nap": "slow"}, timeout=5.0, budget=2.0) as runner:
         runner.call("nap", 0.3)
         runner.call("nap", 0.3)
         start = time.monotonic()
@@ -154,14 +157,14 @@ def selfcheck(folder):
 def test_public_self_check_gives_the_solution_full_marks():
     done = selfcheck(SOLUTIONS)
     assert done.returncode == 0, done.stderr
-    total = sum(c.points for c in public.checks.suite.checks)
+    total = sum(c.points for c in GRADED.public_checks)
     assert "total" in done.stdout and f"{total:g} / {total:g}" in done.stdout and "Every check passed" in done.stdout
 
 
 def test_public_self_check_on_the_stubs_scores_zero_and_says_why():
     done = selfcheck(RELEASE)
     assert done.returncode == 0, done.stderr
-    total = sum(c.points for c in public.checks.suite.checks)
+    total = sum(c.points for c in GRADED.public_checks)
     assert f"0 / {total:g}" in done.stdout and "still the stub" in done.stdout
 
 

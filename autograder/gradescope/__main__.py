@@ -10,18 +10,19 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import add_grading_options, launcher_from_args
+from ..cli import add_assignment_options, add_grading_options, graded_from_args, launcher_from_args
 
 
 def _parser():
     parser = argparse.ArgumentParser(prog="python -m autograder.gradescope",
-                                     description="The batchnorm autograder on Gradescope.")
+                                     description="An assignment's autograder on Gradescope.")
     verbs = parser.add_subparsers(dest="verb", required=True)
     build = verbs.add_parser("build", help="write autograder.zip for Gradescope")
     build.add_argument("--out", type=Path, default=Path("autograder.zip"), metavar="FILE")
     run = verbs.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json")
     run.add_argument("--root", type=Path, default=Path("/autograder"), metavar="DIR")
     for verb in (build, run):
+        add_assignment_options(verb)
         add_grading_options(verb)
     return parser
 
@@ -41,13 +42,14 @@ def grading_options(args):
 def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
+    graded = graded_from_args(args, parser)
     if args.verb == "build":
         from .bundle import build_bundle
-        path = build_bundle(args.out, grading_options(args))
+        path = build_bundle(args.out, graded, grading_options(args))
         print(f"wrote {path} ({path.stat().st_size} bytes); upload it as the assignment's autograder")
         return 0
     from .run import run
-    run(args.root, args.hidden_visibility, args.timeout, launcher_from_args(args, parser), budget=args.budget)
+    run(args.root, graded, args.hidden_visibility, args.timeout, launcher_from_args(args, parser), budget=args.budget)
     return 0
 
 

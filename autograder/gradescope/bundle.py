@@ -1,6 +1,6 @@
 """Build Gradescope's ``autograder.zip``: ``setup.sh`` and ``run_autograder`` at its
-root, next to what grading needs (the ``autograder`` package, the master's
-reference modules and public checks, and the pinned requirements).
+root, next to what grading needs (the ``autograder`` package, the assignment's
+reference modules and its ``grading/`` package, and the pinned requirements).
 
 The zip is byte-identical from run to run: entries are sorted, and every entry has
 the same timestamp and a permission that depends only on whether it is a script.
@@ -10,7 +10,7 @@ import shlex
 import zipfile
 from pathlib import Path
 
-from .. import MASTER, ROOT
+from ..assignments import ROOT
 from ..reports.files import write_atomic_bytes
 
 HERE = Path(__file__).resolve().parent
@@ -44,17 +44,20 @@ def _tree(folder, arcbase):
             yield f"{arcbase}/{'/'.join(parts)}", path
 
 
-def bundle_contents(grading_options=()):
-    """{arcname: bytes} of the bundle; ``grading_options`` (e.g. ["--hidden-visibility",
-    "after_due_date"]) are baked into run_autograder as the options of every grading."""
-    run_autograder = (HERE / "run_autograder").read_text().replace("@GRADING_OPTIONS@", shlex.join(grading_options))
+def bundle_contents(graded, grading_options=()):
+    """{arcname: bytes} of the bundle of assignment ``graded``; ``grading_options`` (e.g.
+    ["--hidden-visibility", "after_due_date"]) are baked into run_autograder as the
+    options of every grading, after the assignment's name."""
+    options = shlex.join(["--assignment", graded.name, *grading_options])
+    run_autograder = (HERE / "run_autograder").read_text().replace("@GRADING_OPTIONS@", options)
     contents = {"setup.sh": (HERE / "setup.sh").read_bytes(),
                 "run_autograder": run_autograder.replace(" \n", "\n").encode(),
                 "requirements.txt": pinned_requirements().encode()}
     contents.update({arc: path.read_bytes() for arc, path in _tree(ROOT / "autograder", "autograder")})
-    master = MASTER.relative_to(ROOT).as_posix()
-    contents.update({f"{master}/{path.name}": path.read_bytes() for path in sorted(MASTER.glob("*.py"))})
-    contents.update({arc: path.read_bytes() for arc, path in _tree(MASTER / "selfcheck", f"{master}/selfcheck")})
+    # The assignment's reference modules and its grading package, in a course of its own.
+    master = f"assignment/{graded.name}"
+    contents.update({f"{master}/{path.name}": path.read_bytes() for path in sorted(graded.master.glob("*.py"))})
+    contents.update(dict(_tree(graded.master / "grading", f"{master}/grading")))
     return contents
 
 
@@ -72,8 +75,8 @@ def zip_bytes(contents):
     return buffer.getvalue()
 
 
-def build_bundle(target, grading_options=()):
+def build_bundle(target, graded, grading_options=()):
     """Write the bundle to ``target`` and return its path."""
     target = Path(target)
-    write_atomic_bytes(target, zip_bytes(bundle_contents(grading_options)))
+    write_atomic_bytes(target, zip_bytes(bundle_contents(graded, grading_options)))
     return target

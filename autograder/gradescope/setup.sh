@@ -28,10 +28,11 @@ umask 022
 # the reference solution here; the log shows which protections the sandbox has.
 cd "$SOURCE"
 "$ROOT/venv/bin/python" - <<'PYTHON'
-from autograder import MASTER
+from autograder.assignments import load
 from autograder.grade import grade_submission
 
-result = grade_submission(MASTER)
+graded = load()
+result = grade_submission(graded.master, assignment=graded)
 print("sandbox protections on this image:", "; ".join(result.protections))
 assert result.score == result.max_score, f"the reference scores {result.score} of {result.max_score} here {result.error}"
 PYTHON

@@ -12,8 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from html import escape
 
-from ..misconceptions import CATALOGUE
-from .tables import GROUPS, group_scores
+from .tables import group_scores, groups_of
 
 TOP_MISCONCEPTIONS = 10
 STYLE = """
@@ -25,7 +24,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; }
 .summary { font-size: 110%; }
 """
-GROUP_COLOURS = dict(zip(GROUPS, ("#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974")))
+COLOURS = ("#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#64b5cd", "#8c8c8c")
 
 
 @dataclass(frozen=True)
@@ -36,11 +35,11 @@ class Misconception:
     checks: int  # how many failed checks named it, over the class
 
 
-def misconceptions(results):
+def misconceptions(results, catalogue):
     """The known mistakes the grader recognised, most frequent first: counted from
     the outcomes' structured ``misconception`` ids, never from text that student
     code could have produced."""
-    sentences = {m.id: m.sentence for m in CATALOGUE}
+    sentences = {m.id: m.sentence for m in catalogue}
     per_submission, per_check = Counter(), Counter()
     for result in results:
         named = [o.misconception for o in result.outcomes if not o.passed and o.misconception in sentences]
@@ -89,14 +88,15 @@ def pass_rate_chart(rates):
     figure = Figure(figsize=(9, 1.2 + 0.22 * len(rates)), layout="constrained")
     axes = figure.add_subplot()
     rows = range(len(rates))[::-1]
+    groups = list(dict.fromkeys(check.group for check, _, _ in rates))
+    colour = {g: COLOURS[i % len(COLOURS)] for i, g in enumerate(groups)}
     axes.barh(list(rows), [100 * passed / graded for _, passed, graded in rates],
-              color=[GROUP_COLOURS.get(check.group, "grey") for check, _, _ in rates])
+              color=[colour[check.group] for check, _, _ in rates])
     axes.set_yticks(list(rows), [_short(check.name, 60) for check, _, _ in rates], fontsize=7)
     axes.set_xlim(0, 100)
     axes.set_ylim(-0.6, len(rates) - 0.4)
     axes.set_xlabel("submissions passing (%)")
-    groups = list(dict.fromkeys(check.group for check, _, _ in rates))
-    axes.legend(handles=[Patch(color=GROUP_COLOURS.get(g, "grey"), label=g) for g in groups],
+    axes.legend(handles=[Patch(color=colour[g], label=g) for g in groups],
                 loc="lower left", bbox_to_anchor=(0, 1), ncols=3, fontsize=8, frameon=False)
     return _png(figure)
 
@@ -109,12 +109,12 @@ def _img(png, alt):
     return f'<img src="data:image/png;base64,{png}" alt="{escape(alt)}">'
 
 
-def class_report_html(results, title="Class report"):
+def class_report_html(results, catalogue, title="Class report"):
     """The report as one HTML string; feedback links point to NAME.md next to it."""
     scores = [r.score for r in results]
     top = max((r.max_score for r in results), default=0)
     rates = pass_rates(results)
-    found = misconceptions(results)
+    found = misconceptions(results, catalogue)
     parts = [f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{escape(title)}</title>",
              f"<style>{STYLE}</style>\n</head>\n<body>\n<h1>{escape(title)}</h1>"]
     if not results:
@@ -143,7 +143,7 @@ def class_report_html(results, title="Class report"):
               for check, passed, graded in rates]
     parts.append("</table>")
 
-    groups = [g for g in GROUPS if any(g in group_scores(r.outcomes) for r in results)]
+    groups = groups_of(results)
     parts += ["<h2>Submissions</h2>", "<table>\n<tr><th>submission</th>"
               + "".join(f"<th>{escape(g)}</th>" for g in groups) + "<th>total</th><th>failed checks</th></tr>"]
     for r in results:

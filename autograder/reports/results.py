@@ -2,7 +2,7 @@
 import dataclasses
 import json
 
-from .. import public
+from ..kit.runner.wire import cut
 
 # A check's feedback is a few sentences plus at most one cut exception message
 # (wire.MAX_TEXT) and 1500 characters of printed output: 8000 characters hold it.
@@ -17,7 +17,7 @@ def bounded(outcomes):
     MAX_OUTPUTS in all, a last safety net behind the bounds on what crosses the wire."""
     left, kept = MAX_OUTPUTS, []
     for o in outcomes:
-        output = public.runner.wire.cut(o.output, max(0, min(MAX_CHECK_OUTPUT, left)))
+        output = cut(o.output, max(0, min(MAX_CHECK_OUTPUT, left)))
         left -= len(output)
         kept.append(dataclasses.replace(o, output=output))
     return kept

@@ -2,31 +2,43 @@
 import csv
 import io
 
-from .. import public
+from ..kit.report import feedback, group_scores
 from .results import bounded
 
-GROUPS = public.framework.GROUPS
-group_scores = public.report.group_scores
-
-
-# Short column labels for the terminal table; the legend under it names them once.
-LABELS = {g: g.removeprefix("batchnorm_") for g in GROUPS}
 CELL = 14  # a score cell: 8 characters of score, "/", 5 of maximum
+
+
+def groups_of(results):
+    """The groups (parts) the results were graded in, in the order of their checks."""
+    return list(dict.fromkeys(o.check.group for r in results for o in r.outcomes))
+
+
+def short_labels(groups):
+    """Column labels for the terminal table: a prefix that several groups share
+    (``batchnorm_forward``, ``batchnorm_backward``) is left out where the labels stay
+    unique; the legend under the table names them once."""
+    labels = {}
+    for g in groups:
+        head, _, rest = g.partition("_")
+        shared = rest and sum(other.startswith(head + "_") for other in groups) > 1
+        labels[g] = rest if shared else g
+    return labels if len(set(labels.values())) == len(groups) else {g: g for g in groups}
 
 
 def class_table(results):
     """Scores per part and in total, one row per submission, headers never cut."""
-    groups = [g for g in GROUPS if any(g in group_scores(r.outcomes) for r in results)]
+    groups = groups_of(results)
+    labels = short_labels(groups)
     width = max([len(r.name) for r in results] + [10])
-    widths = [max(CELL, len(LABELS[g])) for g in groups]
-    head = f"{'submission':<{width}}" + "".join(f" {LABELS[g]:>{w}}" for g, w in zip(groups, widths)) + \
+    widths = [max(CELL, len(labels[g])) for g in groups]
+    head = f"{'submission':<{width}}" + "".join(f" {labels[g]:>{w}}" for g, w in zip(groups, widths)) + \
         f" {'total':>9}"
     lines = [head, "-" * len(head)]
     for r in results:
         scores = group_scores(r.outcomes)
         cells = "".join(f" {f'{scores[g][0]:>8g}/{scores[g][1]:<5g}':>{w}}" for g, w in zip(groups, widths))
         lines.append(f"{r.name:<{width}}{cells} {r.score:>5g}/{r.max_score:g}")
-    renamed = [f"{LABELS[g]} = {g}" for g in groups if LABELS[g] != g]
+    renamed = [f"{labels[g]} = {g}" for g in groups if labels[g] != g]
     if renamed:
         lines.append(f"({'; '.join(renamed)})")
     return "\n".join(lines)
@@ -37,10 +49,11 @@ def grades_csv(results, sources=None):
     score of every part, the total, and where the submission came from."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", "status", *GROUPS, "total", "max_total", "source"])
+    groups = groups_of(results)
+    writer.writerow(["submission", "status", *groups, "total", "max_total", "source"])
     for r, source in zip(results, sources or [""] * len(results)):
         scores = group_scores(r.outcomes)
-        writer.writerow([r.name, r.status, *(f"{scores.get(g, (0, 0))[0]:g}" for g in GROUPS), f"{r.score:g}",
+        writer.writerow([r.name, r.status, *(f"{scores.get(g, (0, 0))[0]:g}" for g in groups), f"{r.score:g}",
                          f"{r.max_score:g}", source])
     return buffer.getvalue()
 
@@ -55,5 +68,5 @@ def feedback_markdown(result):
     for group, (score, total) in group_scores(result.outcomes).items():
         lines.append(f"| {group} | {score:g} / {total:g} |")
     lines.append("")
-    lines.append(public.report.feedback(bounded(result.outcomes), heading="What to fix"))
+    lines.append(feedback(bounded(result.outcomes), heading="What to fix"))
     return "\n".join(lines)

@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 
-from .. import public
+from ..kit.runner import Launcher
 from . import scratch
 from .launchers import BubblewrapLauncher, LimitsLauncher, SandboxUnavailable, end_every_child
 from .limits import GiB, Limits
@@ -37,7 +37,7 @@ def launcher(mode="auto", limits=None):
     if mode not in MODES:
         raise ValueError(f"unknown sandbox mode {mode!r}; choose one of {', '.join(MODES)}")
     if mode == "none":
-        return public.runner.Launcher()
+        return Launcher()
     if mode == "limits":
         return LimitsLauncher(limits)
     if bubblewrap_works():

@@ -22,7 +22,8 @@ import threading
 import time
 from pathlib import Path
 
-from .. import public
+from ..kit.runner import Launcher
+from ..kit.runner.client import CHILD
 from . import scratch
 from .limits import Limits, gib
 
@@ -91,7 +92,7 @@ class UidPool:
 UIDS = UidPool(first=1_900_000_000)
 
 
-class _Confined(public.runner.Launcher):
+class _Confined(Launcher):
     """What both launchers share: limits, the uid, stopping and explaining deaths."""
 
     def __init__(self, limits=None):
@@ -333,7 +334,7 @@ def _runtime():
     that holds the scratch copies."""
     numpy = importlib.util.find_spec("numpy")
     return (Path(sys.executable), Path(os.__file__), *([Path(numpy.origin).parent] if numpy else []),
-            public.runner.client.CHILD, CONFINE, Path(tempfile.gettempdir()))
+            CHILD, CONFINE, Path(tempfile.gettempdir()))
 
 
 def _reachable_by_others(path):

@@ -6,8 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from autograder import public
 from autograder.classroom import grade_class
+from autograder.kit import runner
 
 from .support import (ROOT, SOLUTIONS, assert_honest_functions_kept_their_points,
                       assert_hostile_function_earned_nothing, outputs_of)
@@ -116,7 +116,7 @@ def test_a_submission_that_searches_the_disk_for_the_solution_finds_nothing(host
 
 def test_without_the_sandbox_the_same_submission_steals_full_marks(hostile, grade, reference_scores):
     """The control for the test above: the thief works when nothing stops it."""
-    result = grade(steal(hostile), launcher=public.runner.Launcher())
+    result = grade(steal(hostile), launcher=runner.Launcher())
     assert result.score == sum(reference_scores.values())
 
 
@@ -124,7 +124,7 @@ def test_a_submission_cannot_write_outside_its_scratch(hostile, grade, reference
     outside = tmp_path / "outside"
     outside.mkdir()
     targets = [outside / "pwned", ROOT / f"pwned-{marker}", SOLUTIONS / f"pwned-{marker}",
-               Path(public.runner.__file__).parent / f"pwned-{marker}", Path(sys.prefix) / f"pwned-{marker}",
+               Path(runner.__file__).parent / f"pwned-{marker}", Path(sys.prefix) / f"pwned-{marker}",
                Path("/usr") / f"pwned-{marker}", Path("/submission") / f"pwned-{marker}",
                Path("/tmp") / f"pwned-{marker}"]
     result = grade(hostile("zeros_init", WRITE_OUTSIDE.replace("@TARGETS@", repr([str(t) for t in targets]))))

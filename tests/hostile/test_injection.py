@@ -1,9 +1,9 @@
 """Feedback injection: text that student code raises or prints can never pose as
 the grader's own findings (a misconception in the class report)."""
-from autograder.misconceptions import CATALOGUE
 from autograder.reports.class_report import class_report_html, misconceptions
+from conftest import GRADED
 
-SENTENCE = CATALOGUE[0].sentence
+SENTENCE = GRADED.catalogue[0].sentence
 
 INJECTING = f'''
 def zero_centered(X):
@@ -15,6 +15,6 @@ def zero_centered(X):
 def test_a_misconception_sentence_raised_by_student_code_is_not_counted(hostile, grade, reference_scores):
     result = grade(hostile("zero_centered", INJECTING))
     assert any(SENTENCE in o.output for o in result.outcomes)  # the student sees their own text...
-    assert misconceptions([result]) == []  # ...but it is not counted as the grader's finding
-    table = class_report_html([result]).split("<h2>Most frequent misconceptions</h2>", 1)[1].split("<h2>", 1)[0]
+    assert misconceptions([result], GRADED.catalogue) == []  # ...but it is not counted as the grader's finding
+    table = class_report_html([result], GRADED.catalogue).split("<h2>Most frequent misconceptions</h2>", 1)[1].split("<h2>", 1)[0]
     assert SENTENCE not in table and "No failed check pointed to a known misconception." in table

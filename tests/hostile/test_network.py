@@ -1,9 +1,9 @@
 """Network: none, not even the grader's own loopback."""
 import socket
 import threading
+from autograder.kit import runner
 
 
-from autograder import public
 
 from .support import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing
 
@@ -70,7 +70,7 @@ def test_without_the_sandbox_the_grader_is_reachable(hostile, grade):
     listener = Listener()
     try:
         result = grade(hostile("normalized", PHONE_HOME.replace("@PORT@", str(listener.port))),
-                       launcher=public.runner.Launcher())
+                       launcher=runner.Launcher())
     finally:
         listener.close()
     assert "grader's loopback: connected" in report_of(result) and listener.connections > 0

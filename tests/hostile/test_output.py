@@ -5,7 +5,8 @@ import shutil
 
 import numpy as np
 
-from autograder import public, sandbox
+from autograder import sandbox
+from autograder.kit import runner
 
 from .support import FUNCTIONS, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, \
     explained_once
@@ -61,7 +62,7 @@ def test_a_function_that_floods_and_answers_right_keeps_its_points(hostile, grad
     folder = hostile("zero_centered", FLOOD_THEN_ANSWER)
     before = peak_rss_mb()
     copy = shutil.copytree(folder, sandbox.scratch.new_copy(), dirs_exist_ok=True)  # the sandbox runs scratch copies
-    with public.runner.ChildRunner(copy, FUNCTIONS, timeout=20, launcher=bubblewrap) as runner:
+    with runner.ChildRunner(copy, FUNCTIONS, timeout=20, launcher=bubblewrap) as runner:
         call = runner.call("zero_centered", np.ones((4, 3)))
     dropped = int(call.output.split("[... ")[1].split()[0])
     assert len(call.output) < 10_000 and dropped > FLOOD_MB * 1e6 - 10_000

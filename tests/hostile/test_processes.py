@@ -4,8 +4,8 @@ import os
 import signal
 
 
-from autograder import public
 from autograder.sandbox import Limits
+from autograder.kit import runner
 
 from .support import (assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, outputs_of,
                       processes_with)
@@ -93,7 +93,7 @@ def test_daemons_and_subprocesses_are_gone_when_grading_ends(hostile, grade, ref
 
 def test_without_the_sandbox_those_daemons_would_survive(hostile, grade, marker):
     """The control for the test above: the daemons are real, and the search finds them."""
-    grade(hostile("xavier_init", DAEMONS.replace("MARKER", marker)), launcher=public.runner.Launcher())
+    grade(hostile("xavier_init", DAEMONS.replace("MARKER", marker)), launcher=runner.Launcher())
     survivors = processes_with(marker, wait=0)
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)

@@ -7,15 +7,15 @@ import time
 
 import pytest
 
-from autograder import public
 from autograder.classroom import grade_class
 from autograder.reports.results import results_json
 from autograder.reports.tables import feedback_markdown
+from autograder.kit.runner import wire
+from conftest import GRADED
 
 from .support import (SOLUTIONS, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, explained_once,
                       outputs_of)
 
-wire = public.runner.wire
 
 
 def forged_reply(header, tail="b''"):
@@ -138,8 +138,8 @@ for _name in {names}:
 
 def test_calls_just_under_the_time_limit_stop_at_the_budget(hostile, grade):
     folder = hostile("zero_centered", SLOW_ZERO_CENTERED)
-    for module in set(public.framework.FUNCTIONS.values()):
-        names = [f for f, m in public.framework.FUNCTIONS.items() if m == module and f != "zero_centered"]
+    for module in set(GRADED.spec.functions.values()):
+        names = [f for f, m in GRADED.spec.functions.items() if m == module and f != "zero_centered"]
         with open(folder / f"{module}.py", "a") as file:
             file.write(SLOW_DOWN.format(nap=NAP, names=names))
     result = grade(folder, timeout=1.0, budget=5.0)

@@ -1,5 +1,5 @@
-"""Checks, suites and outcomes: the vocabulary shared by the public self-check and
-the hidden grader.
+"""Assignments, checks, suites and outcomes: the vocabulary shared by the public
+self-check and the hidden grader.
 
 A check is a function ``check(student, ref)`` that calls the student's code through
 ``student`` and the expected answers through ``ref``, and raises ``CheckFailed``
@@ -8,22 +8,21 @@ student's code is run (in this process, or in a sandboxed child).
 """
 from dataclasses import dataclass, field
 
-# Which module holds each student function: the exercise's interface.
-FUNCTIONS = {
-    "zero_centered": "preprocessing",
-    "normalized": "preprocessing",
-    "data_preprocess": "preprocessing",
-    "zeros_init": "initializers",
-    "random_init": "initializers",
-    "xavier_init": "initializers",
-    "he_init": "initializers",
-    "batchnorm_forward": "batchnorm",
-    "batchnorm_backward": "batchnorm",
-    "batchnorm_backward_alt": "batchnorm",
-}
-# Check groups in the order a student meets them; one nbgrader grade cell each.
-GROUPS = ("preprocessing", "initializers", "batchnorm_forward", "batchnorm_backward",
-          "batchnorm_backward_alt")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What the kit knows of one assignment: its name, which module holds each
+    student function (its interface), and its check groups in the order a student
+    meets them (one nbgrader grade cell each)."""
+    name: str
+    functions: dict
+    groups: tuple
+
+    @property
+    def modules(self):
+        """The student modules' file names."""
+        return tuple(sorted({f"{module}.py" for module in self.functions.values()}))
 
 
 class CheckFailed(AssertionError):
@@ -85,14 +84,15 @@ class Outcome:
 
 @dataclass
 class Suite:
-    """An ordered collection of checks, built with the ``check`` decorator."""
+    """An ordered collection of checks of one assignment, built with the ``check`` decorator."""
+    assignment: Assignment
     visibility: str = "visible"
     hidden: bool = False
     checks: list = field(default_factory=list)
 
     def check(self, name, *, group, points, tags):
-        unknown = set(tags) - set(FUNCTIONS)
-        if group not in GROUPS or unknown:
+        unknown = set(tags) - set(self.assignment.functions)
+        if group not in self.assignment.groups or unknown:
             raise ValueError(f"check {name!r}: unknown group {group!r} or tags {sorted(unknown)}")
 
         def register(func):

@@ -2,12 +2,13 @@
 draws (thresholds derived in ``selfcheck/draws.py``)."""
 import numpy as np
 
-from autograder.public.compare import assert_true, plain_array
-from autograder.public.draws import FAN_IN, FAN_OUT, assert_fresh_without_rng, assert_gaussian, \
+from autograder.kit.compare import assert_true, plain_array
+from .. import ASSIGNMENT
+from ..public.draws import FAN_IN, FAN_OUT, assert_fresh_without_rng, assert_gaussian, \
     assert_reproducible, assert_scale, draw
-from autograder.public.framework import Suite
+from autograder.kit.framework import Suite
 
-suite = Suite(hidden=True)
+suite = Suite(ASSIGNMENT, hidden=True)
 
 
 @suite.check("zeros_init: non-square shape (fan_in, fan_out), float64 zeros", group="initializers",

@@ -11,7 +11,7 @@ import numpy as np
 
 from .compare import MISSING, Alternate, Expected
 
-EXPECTED = Path(__file__).with_name("expected.json")
+EXPECTED = "expected.json"  # beside the public checks it answers for
 
 
 def to_json(value):
@@ -43,8 +43,8 @@ class StoredReference:
     """Answers the checks' questions (``expect``, ``expect_backward``) in the order
     each check asks them."""
 
-    def __init__(self, path=EXPECTED):
-        self.answers = json.loads(Path(path).read_text())
+    def __init__(self, folder):
+        self.answers = json.loads((Path(folder) / EXPECTED).read_text())
 
     def for_check(self, name):
         return _CheckAnswers(self.answers.get(name, []), name)

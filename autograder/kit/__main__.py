@@ -1,4 +1,5 @@
-"""python -m selfcheck [FOLDER]: run the public checks and print a score table."""
+"""python -m selfcheck [FOLDER], in a student's copy of the kit: run the public checks
+and print a score table."""
 import sys
 
 from . import check_folder

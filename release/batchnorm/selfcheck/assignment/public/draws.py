@@ -25,9 +25,9 @@ The seeds are fixed, so a given submission gets the same verdict on every run.
 
 import numpy as np
 
-from .compare import MISCONCEPTION, assert_true, known_mistake, plain_array
-from .framework import CheckFailed
-from .runner import Seed
+from ...compare import MISCONCEPTION, assert_true, known_mistake, plain_array
+from ...framework import CheckFailed
+from ...runner import Seed
 
 FAN_IN, FAN_OUT = 500, 300
 Z = 5.5

@@ -5,14 +5,16 @@ the reference solution). Every student function has at least one.
 """
 import numpy as np
 
-from .compare import assert_close, assert_shape, assert_substantive, assert_true, plain_array, result_tuple
+from ...compare import assert_close, assert_shape, assert_substantive, assert_true, plain_array, result_tuple
 from .draws import FAN_IN, FAN_OUT, assert_scale, draw
-from .framework import Suite
+from ...framework import Suite
+
+from .. import ASSIGNMENT
 from .inputs import BACKWARD, BACKWARD_ALT, FORWARD, GRADIENTS, PREPROCESSING, TRAIN, backward_inputs, batch, forward, \
     judge_data_preprocess, judge_gradients, rng, stored_array
-from .runner import Seed
+from ...runner import Seed
 
-suite = Suite(visibility="visible")
+suite = Suite(ASSIGNMENT, visibility="visible")
 
 
 @suite.check("zero_centered: a (N, D) batch", group="preprocessing", points=1, tags=["zero_centered"])

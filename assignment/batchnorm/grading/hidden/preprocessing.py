@@ -1,11 +1,12 @@
 """Hidden checks of preprocessing.py. Each also makes sure the function leaves its
 input as it was; data_preprocess is judged as the composition of the student's own
 parts (``judge_data_preprocess``)."""
-from autograder.public.compare import assert_close
-from autograder.public.framework import Suite
-from autograder.public.inputs import PREPROCESSING, assert_leaves_input, judge_data_preprocess, rng
+from autograder.kit.compare import assert_close
+from autograder.kit.framework import Suite
+from .. import ASSIGNMENT
+from ..public.inputs import PREPROCESSING, assert_leaves_input, judge_data_preprocess, rng
 
-suite = Suite(hidden=True)
+suite = Suite(ASSIGNMENT, hidden=True)
 
 
 def _images():

@@ -2,8 +2,8 @@
 by the public and the hidden checks."""
 import numpy as np
 
-from .compare import MISSING, Expected, assert_close, assert_substantive, close, plain_array, result_tuple
-from .framework import CheckFailed, StudentError
+from autograder.kit.compare import MISSING, Expected, assert_close, assert_substantive, close, plain_array, result_tuple
+from autograder.kit.framework import CheckFailed, StudentError
 
 PREPROCESSING = ("zero_centered", "normalized", "data_preprocess")
 FORWARD = ("batchnorm_forward",)

@@ -1,12 +1,13 @@
 """Hidden checks of batchnorm_forward."""
 import numpy as np
 
-from autograder.public.compare import Expected, assert_close, assert_shape, assert_substantive, assert_true, \
+from autograder.kit.compare import Expected, assert_close, assert_shape, assert_substantive, assert_true, \
     result_tuple
-from autograder.public.framework import CheckFailed, StudentError, Suite
-from autograder.public.inputs import FORWARD, batch, bn_param, forward, forward_answer, rng, stored_array
+from autograder.kit.framework import CheckFailed, StudentError, Suite
+from .. import ASSIGNMENT
+from ..public.inputs import FORWARD, batch, bn_param, forward, forward_answer, rng, stored_array
 
-suite = Suite(hidden=True)
+suite = Suite(ASSIGNMENT, hidden=True)
 
 
 def _out(result, args):

@@ -7,12 +7,13 @@ own forward, so a mistake of the forward is never charged to the backward.
 """
 import numpy as np
 
-from autograder.public.compare import assert_substantive, assert_true
-from autograder.public.framework import Suite
-from autograder.public.inputs import BACKWARD, BACKWARD_ALT, GRADIENTS, TRAIN, backward_inputs, forward, \
+from autograder.kit.compare import assert_substantive, assert_true
+from autograder.kit.framework import Suite
+from .. import ASSIGNMENT
+from ..public.inputs import BACKWARD, BACKWARD_ALT, GRADIENTS, TRAIN, backward_inputs, forward, \
     gradients, judge_gradients
 
-suite = Suite(hidden=True)
+suite = Suite(ASSIGNMENT, hidden=True)
 
 
 def _leaves_dout(student, function):

@@ -1,14 +1,14 @@
 """Plain-text score tables and Markdown feedback, for students and instructors."""
-from .framework import GROUPS
 
 
 def group_scores(outcomes):
-    """{group: (score, max_score)} in the order of GROUPS."""
-    totals = {g: [0.0, 0.0] for g in GROUPS}
+    """{group: (score, max_score)} in the order the checks ran (the assignment's order of groups)."""
+    totals = {}
     for o in outcomes:
-        totals[o.check.group][0] += o.score
-        totals[o.check.group][1] += o.check.points
-    return {g: tuple(v) for g, v in totals.items() if v[1]}
+        total = totals.setdefault(o.check.group, [0.0, 0.0])
+        total[0] += o.score
+        total[1] += o.check.points
+    return {g: tuple(v) for g, v in totals.items()}
 
 
 def table(outcomes, title):
