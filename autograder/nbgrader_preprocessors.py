@@ -2,6 +2,13 @@
 
 Configured in ``nbgrader_config.py``:
 
+- ``GradeModuleCells`` runs at autograde after the notebook was executed: every
+  module grade cell's outputs are replaced by the grader's, computed in nbgrader's own
+  process from the submitted modules (see ``autograder/notebook.py``). Whatever the
+  student's kernel printed, returned or raised there is discarded, so a module that
+  shadows or patches the public checks, or a cell left without output, earns exactly
+  what the command line gives. ``StartModuleGrading``, the last sanitizing step, starts
+  that grading early so that it runs while the kernel executes.
 - ``OverwriteReleasedCells`` replaces nbgrader's ``OverwriteCells`` at autograde. A
   locked cell with hidden tests always differs from what the gradebook recorded (the
   student never saw the hidden block), so nbgrader warns "Attribute 'checksum' ... has
@@ -11,10 +18,19 @@ Configured in ``nbgrader_config.py``:
 - ``ShortTracebacks`` runs before feedback is rendered: an error output keeps its type
   and message but loses the traceback, whose source lines would show hidden tests.
   (nbgrader's ``ClearHiddenTests`` removes the hidden blocks from the cells themselves.)
+- ``WrapLongLines`` runs after ``CSSHTMLHeaderPreprocessor`` in feedback: outputs wrap
+  at the page's width instead of running off-screen.
 """
 import copy
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+
+from .grade import MAX_MODULE_BYTES, grade_submission
+from .notebook import GRADE_CELLS, group_outputs
 
 _clear_hidden = ClearHiddenTests(enforce_metadata=False)
 
@@ -45,3 +61,67 @@ class ShortTracebacks(NbGraderPreprocessor):
             if output.get("output_type") == "error":
                 output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
         return cell, resources
+
+
+def _fingerprint(folder):
+    """The modules the grader would read in ``folder``, as a digest."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.py")):
+        if not path.is_symlink() and path.is_file() and path.stat().st_size <= MAX_MODULE_BYTES:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+# nbgrader autogrades a student's notebooks in a row: one submission's grading is kept,
+# under its folder and the fingerprint of its modules, so that a long-lived process
+# (formgrader) never reuses the grades of an earlier version of the submission.
+_grading = {}
+_grader = ThreadPoolExecutor(max_workers=1)
+
+
+class _SubmissionGrading(NbGraderPreprocessor):
+    def grading(self, resources):
+        """The grading of the submitted modules (a future): of the submitted folder, not
+        the one the kernel runs in, where a notebook cell could rewrite the modules."""
+        coursedir = CourseDirectory(parent=self)
+        info = resources["nbgrader"]
+        folder = coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"])
+        key = (folder, _fingerprint(folder))
+        if key not in _grading:
+            _grading.clear()
+            _grading[key] = _grader.submit(grade_submission, folder, name=info["student"])
+            _grading[key].add_done_callback(self._report_faults)
+        return _grading[key]
+
+    def _report_faults(self, future):
+        for what, why in future.result().faults:
+            self.log.warning("The grader failed on %s: %s", what, why)
+
+
+class StartModuleGrading(_SubmissionGrading):
+    """Sanitizing: start grading the modules, which then runs while the kernel executes."""
+
+    def preprocess(self, nb, resources):
+        self.grading(resources)
+        return nb, resources
+
+
+class GradeModuleCells(_SubmissionGrading):
+    def preprocess(self, nb, resources):
+        self._outcomes = self.grading(resources).result().outcomes
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        group = GRADE_CELLS.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        if group is not None and cell.cell_type == "code":
+            outcomes = [o for o in self._outcomes if o.check.group == group]
+            cell.outputs = group_outputs(outcomes, group, cell.get("execution_count"))
+        return cell, resources
+
+
+class WrapLongLines(NbGraderPreprocessor):
+    CSS = ".output_area pre, .input_area pre { white-space: pre-wrap; overflow-wrap: anywhere; }"
+
+    def preprocess(self, nb, resources):
+        resources.setdefault("inlining", {}).setdefault("css", []).append(self.CSS)
+        return nb, resources
