@@ -14,7 +14,8 @@ Configured in ``nbgrader_config.py``:
   student never saw the hidden block), so nbgrader warns "Attribute 'checksum' ... has
   changed!" for every honest submission (jupyter/nbgrader#1961). Here a cell that is
   exactly its released version gets its hidden tests back silently; only a cell the
-  student really edited is reported, so a tampering warning stands out.
+  student really edited is reported, so a tampering warning stands out. A deleted
+  grade cell is put back where it was.
 - ``ShortTracebacks`` runs before feedback is rendered: an error output keeps its type
   and message but loses the traceback, whose source lines would show hidden tests.
   (nbgrader's ``ClearHiddenTests`` removes the hidden blocks from the cells themselves.)
@@ -44,7 +45,7 @@ def released_source(cell, source):
 
 class OverwriteReleasedCells(OverwriteCells):
     def preprocess_cell(self, cell, resources, cell_index):
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        grade_id = _grade_id(cell)
         if grade_id is not None and cell.metadata.nbgrader.get("locked"):
             try:
                 source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id).source
@@ -53,6 +54,29 @@ class OverwriteReleasedCells(OverwriteCells):
             if source is not None and cell.source == released_source(cell, source):
                 cell.source = source
         return super().preprocess_cell(cell, resources, cell_index)
+
+    def add_missing_grade_cells(self, nb, resources):
+        """Put back every grade cell the submission lacks, after the closest earlier cell
+        of the source that it still has. (nbgrader's own version fails on the whole
+        submission when the cell before a deleted grade cell is neither a grade nor a
+        solution cell, as before every module grade cell here.)"""
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_ids = [cell.name for cell in source_nb.source_cells]
+        grade_cells = {cell.name: cell for cell in source_nb.grade_cells}
+        solution_ids = {cell.name for cell in source_nb.solution_cells}
+        for position, source_cell in enumerate(source_nb.source_cells):
+            if source_cell.name not in grade_cells or source_cell.name in map(_grade_id, nb.cells):
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", source_cell.name)
+            earlier = set(source_ids[:position])
+            index = max((i + 1 for i, cell in enumerate(nb.cells) if _grade_id(cell) in earlier), default=0)
+            nb.cells.insert(index, self.missing_cell_transform(
+                source_cell, grade_cells[source_cell.name].max_score, is_solution=source_cell.name in solution_ids))
+        return nb, resources
+
+
+def _grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 class ShortTracebacks(NbGraderPreprocessor):
@@ -112,7 +136,7 @@ class GradeModuleCells(_SubmissionGrading):
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        group = GRADE_CELLS.get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        group = GRADE_CELLS.get(_grade_id(cell))
         if group is not None and cell.cell_type == "code":
             outcomes = [o for o in self._outcomes if o.check.group == group]
             cell.outputs = group_outputs(outcomes, group, cell.get("execution_count"))
