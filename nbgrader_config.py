@@ -28,8 +28,9 @@ c.Autograde.exclude_overwriting = {"batchnorm": STUDENT_MODULES}
 # A grade cell a student deleted is put back and graded, never silently scored 0.
 c.OverwriteCells.add_missing_cells = True
 
-# nbgrader copies .py files verbatim; this hook replaces their solutions with stubs.
-c.GenerateAssignment.post_convert_hook = "builder.nbgrader_hook.stub_release_modules"
+# nbgrader copies .py files verbatim; this hook replaces their solutions with stubs
+# and pins the requirements students install.
+c.GenerateAssignment.post_convert_hook = "builder.nbgrader_hook.finish_release"
 
 # Autograde: honest submissions raise no checksum warning, so a real one stands out.
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402

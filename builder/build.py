@@ -15,6 +15,8 @@ import nbformat
 from .regions import MarkerError, has_markers, solution_version
 
 ASSIGNMENT = "batchnorm"
+# The course's pinned versions; the assignment's requirements.txt names packages only.
+PINS = Path(__file__).resolve().parent.parent / "requirements.txt"
 LEAK_WORDS = ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "executed", ".pytest_cache")
 
@@ -22,7 +24,7 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "
 def _nbgrader_release(root, staging):
     """nbgrader clears solutions and hidden tests in the notebooks and records the
     grade cells in the gradebook (autograde needs them); the post-convert hook set in
-    nbgrader_config.py (builder.nbgrader_hook) stubs the modules."""
+    nbgrader_config.py (builder.nbgrader_hook) stubs the modules and pins the requirements."""
     rel = staging.parent.relative_to(root)
     cmd = [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force", "--quiet",
            f"--CourseDirectory.release_directory={rel}"]
@@ -44,6 +46,34 @@ def rewrite_modules(folder, version):
         text = path.read_text()
         if has_markers(text):
             path.write_text(version(text, path.name))
+
+
+def pin_requirements(folder):
+    """Give every package named in ``folder``'s requirements.txt the version the course
+    pins (PINS), so that students install what the course was tested with."""
+    versions = {}
+    for line in PINS.read_text().splitlines():
+        name, pinned, version = line.partition("==")
+        if pinned:
+            versions[_package(name)] = version.strip()
+    path = Path(folder) / "requirements.txt"
+    lines = []
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name = line.split("==")[0].strip()
+            if _package(name) not in versions:
+                raise BuildError(f"requirements.txt names {name}, which {PINS.name} does not pin")
+            line = f"{name}=={versions[_package(name)]}"
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _package(name):
+    return name.strip().lower().replace("_", "-")
+
+
+def _pinned_requirements(root, staging):
+    pin_requirements(staging)
 
 
 def _solution_modules(root, staging):
@@ -79,8 +109,9 @@ def _ignored(relative):
     return any(IGNORED(str(relative.parent), [part]) for part in relative.parts)
 
 
-RELEASE_STEPS = [_nbgrader_release, _complete_and_clean]
-SOLUTION_STEPS = [_copy_source, _solution_modules, _solution_notebooks, _complete_and_clean]
+# The release's requirements are pinned by the hook already; pinning again makes a failed hook fail the build.
+RELEASE_STEPS = [_nbgrader_release, _pinned_requirements, _complete_and_clean]
+SOLUTION_STEPS = [_copy_source, _solution_modules, _solution_notebooks, _pinned_requirements, _complete_and_clean]
 
 
 class BuildError(RuntimeError):

@@ -1,4 +1,5 @@
-"""nbgrader's post-convert hook for ``generate_assignment``: stub the modules.
+"""nbgrader's post-convert hook for ``generate_assignment``: stub the modules, pin the
+requirements.
 
 nbgrader copies non-notebook files byte for byte (jupyter/nbgrader#1237), so without
 this hook ``nbgrader generate_assignment batchnorm --force`` would hand students the
@@ -9,11 +10,11 @@ deleted from the release, and the reason is printed.
 import sys
 from pathlib import Path
 
-from .build import rewrite_modules
+from .build import BuildError, pin_requirements, rewrite_modules
 from .regions import has_markers, student_version
 
 
-def stub_release_modules(assignment, student, notebooks):
+def finish_release(assignment, student, notebooks):
     from nbgrader.apps import GenerateAssignmentApp  # the running app knows the output folder
     coursedir = GenerateAssignmentApp.instance().coursedir
     folder = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
@@ -25,3 +26,7 @@ def stub_release_modules(assignment, student, notebooks):
                 path.unlink()
         print(f"error: {err}\nThe modules that still held solutions were removed from {folder}.",
               file=sys.stderr)
+    try:
+        pin_requirements(folder)
+    except (BuildError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)

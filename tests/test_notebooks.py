@@ -9,11 +9,13 @@ from conftest import MASTER, RELEASE, SOLUTIONS
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from autograder.notebook import GRADE_CELLS
 from builder.build import BuildError
 from builder.execute import execute_solutions
 
 NOTEBOOKS = ("DataPreprocessing.ipynb", "WeightInitialization.ipynb", "BatchNormalization.ipynb")
-# One grade cell per check group; its points must equal the autograder's total for the group.
+# One grade cell per check group (its id is in GRADE_CELLS); its points must equal the
+# autograder's total for the group.
 MODULE_GROUP_POINTS = {"preprocessing": 10, "initializers": 10, "batchnorm_forward": 20,
                        "batchnorm_backward": 15, "batchnorm_backward_alt": 10}
 CELL_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -83,7 +85,8 @@ def test_source_notebook_is_a_clean_nbgrader_source(name):
         assert meta["grade_id"] == cell.id and meta["schema_version"] == 3, where
         if meta["grade"]:
             assert cell.cell_type == "code" and meta["locked"] and not meta["solution"], where
-            assert meta["points"] > 0 and "### BEGIN HIDDEN TESTS" in cell.source, where
+            # Module grade cells are graded outside the kernel; questions by hidden tests.
+            assert meta["points"] > 0 and ("### BEGIN HIDDEN TESTS" in cell.source) != (cell.id in GRADE_CELLS), where
         elif meta["solution"]:
             assert cell.cell_type == "code" and not meta["locked"], where
             assert "### BEGIN SOLUTION" in cell.source, where
@@ -103,11 +106,10 @@ def test_module_grade_cells_cover_every_check_group_with_the_autograders_points(
     for name in NOTEBOOKS:
         for cell in read(MASTER, name).cells:
             groups = MODULE_GRADE_CALL.findall(cell.source)
-            if groups:
-                (group,) = groups
-                assert f'grade_group("{group}")' in cell.source, f"{name}, cell {cell.id}"
-                assert group not in found, f"group {group} has two grade cells"
-                found[group] = nbgrader(cell)["points"]
+            if groups or cell.id in GRADE_CELLS:
+                assert groups == [GRADE_CELLS.get(cell.id)] and nbgrader(cell)["grade"], f"{name}, cell {cell.id}"
+                assert groups[0] not in found, f"group {groups[0]} has two grade cells"
+                found[groups[0]] = nbgrader(cell)["points"]
     assert found == MODULE_GROUP_POINTS
 
 

@@ -7,6 +7,11 @@ decide your grade test more cases in the same way.
 """
 from pathlib import Path
 
+try:
+    import numpy  # noqa: F401  (every check needs it)
+except ImportError:
+    raise SystemExit("numpy is not installed: pip install -r requirements.txt") from None
+
 from .checks import suite
 from .framework import FUNCTIONS, run_checks
 from .report import print_group
