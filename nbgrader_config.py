@@ -39,10 +39,11 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     LimitOutput, OverwriteKernelspec, SaveAutoGrades)
 
 from autograder.nbgrader_preprocessors import (GradeModuleCells, OverwriteReleasedCells,  # noqa: E402
-                                               ShortTracebacks, StartModuleGrading, WrapLongLines)
+                                               ShortTracebacks, SkipModuleCells, StartModuleGrading,
+                                               WrapLongLines)
 
-c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
-                                      OverwriteReleasedCells, CheckCellMetadata, StartModuleGrading]
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteReleasedCells,
+                                      CheckCellMetadata, SkipModuleCells, StartModuleGrading]
 # nbgrader's own list, with the module grade cells' outputs replaced by the grader's
 # (graded here, outside the student's kernel) before the scores are saved.
 c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,

@@ -3,12 +3,12 @@
 Configured in ``nbgrader_config.py``:
 
 - ``GradeModuleCells`` runs at autograde after the notebook was executed: every
-  module grade cell's outputs are replaced by the grader's, computed in nbgrader's own
-  process from the submitted modules (see ``autograder/notebook.py``). Whatever the
-  student's kernel printed, returned or raised there is discarded, so a module that
-  shadows or patches the public checks, or a cell left without output, earns exactly
-  what the command line gives. ``StartModuleGrading``, the last sanitizing step, starts
-  that grading early so that it runs while the kernel executes.
+  module grade cell gets the grader's outputs, computed in nbgrader's own process from
+  the submitted modules (see ``autograder/notebook.py``). The student's kernel does not
+  run these cells (``SkipModuleCells``, when sanitizing), so a module that shadows or
+  patches the public checks, or a cell left without output, earns exactly what the
+  command line gives. ``StartModuleGrading``, the last sanitizing step, starts that
+  grading early so that it runs while the kernel executes.
 - ``OverwriteReleasedCells`` replaces nbgrader's ``OverwriteCells`` at autograde. A
   locked cell with hidden tests always differs from what the gradebook recorded (the
   student never saw the hidden block), so nbgrader warns "Attribute 'checksum' ... has
@@ -27,6 +27,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from nbclient import NotebookClient
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
 
@@ -34,6 +35,7 @@ from .grade import MAX_MODULE_BYTES, grade_submission
 from .notebook import GRADE_CELLS, group_outputs
 
 _clear_hidden = ClearHiddenTests(enforce_metadata=False)
+SKIP_TAG = NotebookClient.skip_cells_with_tag.default_value  # nbgrader's kernel does not run these cells
 
 
 def released_source(cell, source):
@@ -46,7 +48,8 @@ def released_source(cell, source):
 class OverwriteReleasedCells(OverwriteCells):
     def preprocess_cell(self, cell, resources, cell_index):
         grade_id = _grade_id(cell)
-        if grade_id is not None and cell.metadata.nbgrader.get("locked"):
+        # Only grade cells hold hidden tests: the others need no second database lookup.
+        if grade_id is not None and cell.metadata.nbgrader.get("grade") and cell.metadata.nbgrader.get("locked"):
             try:
                 source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id).source
             except Exception:  # unknown cell: let nbgrader report it
@@ -130,6 +133,21 @@ class StartModuleGrading(_SubmissionGrading):
         return nb, resources
 
 
+class SkipModuleCells(NbGraderPreprocessor):
+    """Sanitizing: the kernel will run every cell but the module grade cells, whose
+    outputs ``GradeModuleCells`` writes. The tag that makes nbgrader's kernel skip a cell
+    is taken off every other cell, so that a student cannot skip a question's grade
+    cell (nbgrader gives a cell without output full points)."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        tags = [t for t in cell.metadata.get("tags", []) if t != SKIP_TAG]
+        if _grade_id(cell) in GRADE_CELLS:
+            tags.append(SKIP_TAG)
+        if tags or "tags" in cell.metadata:
+            cell.metadata["tags"] = tags
+        return cell, resources
+
+
 class GradeModuleCells(_SubmissionGrading):
     def preprocess(self, nb, resources):
         self._outcomes = self.grading(resources).result().outcomes
@@ -139,7 +157,10 @@ class GradeModuleCells(_SubmissionGrading):
         group = GRADE_CELLS.get(_grade_id(cell))
         if group is not None and cell.cell_type == "code":
             outcomes = [o for o in self._outcomes if o.check.group == group]
-            cell.outputs = group_outputs(outcomes, group, cell.get("execution_count"))
+            cell.outputs = group_outputs(outcomes, group)
+            cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t != SKIP_TAG]
+            if not cell.metadata["tags"]:
+                del cell.metadata["tags"]
         return cell, resources
 
 

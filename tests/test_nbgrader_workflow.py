@@ -58,9 +58,13 @@ def nbgrader(course, *args):
     return done.stdout + done.stderr
 
 
-def edit_cell(path, cell_id, source):
+def edit_cell(path, cell_id, source=None, tags=None):
     nb = nbformat.read(path, as_version=4)
-    next(c for c in nb.cells if c.id == cell_id).source = source
+    cell = next(c for c in nb.cells if c.id == cell_id)
+    if source is not None:
+        cell.source = source
+    if tags is not None:
+        cell.metadata.tags = tags
     nbformat.write(nb, path)
 
 
@@ -88,6 +92,8 @@ def course(tmp_path_factory):
         module = submitted[student] / "batchnorm.py"
         module.write_text(apply(mistake, module.read_text()))
     edit_cell(submitted["buggy"] / "WeightInitialization.ipynb", "answer-zero-init", 'answer_zero_init = "A"')
+    # Tagged for nbgrader's kernel to skip it: a grade cell without output would get full points.
+    edit_cell(submitted["buggy"] / "WeightInitialization.ipynb", "check-zero-init", tags=["skip-execution"])
     edit_cell(submitted["tamperer"] / "DataPreprocessing.ipynb", TAMPERED_CELL, "10.0")
     for cell_id, source in MEASURED_ANSWERS.items():
         edit_cell(submitted["measurer"] / "WeightInitialization.ipynb", cell_id, source)
@@ -158,7 +164,7 @@ def test_totals_full_for_the_solution_zero_for_the_release(course):
     maximum = sum(v[1] for v in cell_scores(folder, "solution").values())
     assert totals["solution"] == maximum == 78
     assert totals["untouched"] == 0
-    assert totals["buggy"] == maximum - 35 - 2  # batchnorm groups 65 -> 30, and one wrong answer
+    assert totals["buggy"] == maximum - 35 - 2  # batchnorm groups 65 -> 30, and one wrong (skipped) answer
     assert totals["tamperer"] == maximum  # the edited grade cell was put back and graded
     assert totals["measurer"] == maximum  # answers measured on the small experiments are right
     rows = (folder / "grades.csv").read_text().splitlines()
