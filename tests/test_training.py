@@ -156,8 +156,9 @@ def test_digits_are_scikit_learns(training):
     digits = load_digits()
     order = np.random.default_rng(0).permutation(1797)
     data = training.load_digits_split()
-    np.testing.assert_array_equal(np.concatenate([data["X_train"], data["X_val"], data["X_test"]]), digits.data[order])
-    np.testing.assert_array_equal(np.concatenate([data["y_train"], data["y_val"], data["y_test"]]), digits.target[order])
+    splits = ("train", "val", "test")
+    np.testing.assert_array_equal(np.concatenate([data[f"X_{s}"] for s in splits]), digits.data[order])
+    np.testing.assert_array_equal(np.concatenate([data[f"y_{s}"] for s in splits]), digits.target[order])
 
 
 @pytest.mark.parametrize("environment, quick, small", [
