@@ -3,11 +3,17 @@
 Run nbgrader from this folder. Paths are computed from this file so that nbgrader
 never creates a stray gradebook elsewhere.
 """
+import os
 from pathlib import Path
 
 from autograder import assignments
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
+
+# nbgrader runs one notebook at a time and the notebooks' matrices are small: one BLAS
+# thread per kernel is faster than several spinning for the same cores (about 1 s per student).
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
 
 ROOT = Path(__file__).resolve().parent
 
@@ -30,14 +36,25 @@ c.OverwriteCells.add_missing_cells = True
 c.GenerateAssignment.post_convert_hook = "builder.nbgrader_hook.finish_release"
 
 # Autograde: honest submissions raise no checksum warning, so a real one stands out.
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearOutput,  # noqa: E402
-                                    DeduplicateIds, GetGrades, OverwriteKernelspec)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,  # noqa: E402
+                                    ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
+                                    LimitOutput, OverwriteKernelspec, SaveAutoGrades)
 
-from autograder.nbgrader_preprocessors import OverwriteReleasedCells, ShortTracebacks  # noqa: E402
+from autograder.nbgrader_preprocessors import (GradeModuleCells, OverwriteReleasedCells,  # noqa: E402
+                                               ShortTracebacks, SkipModuleCells, StartModuleGrading,
+                                               WrapLongLines)
 
-c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
-                                      OverwriteReleasedCells, CheckCellMetadata]
-# Feedback shows the checks' sentences, never hidden tests or the tracebacks that quote them.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTracebacks, CSSHTMLHeaderPreprocessor]
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteReleasedCells,
+                                      CheckCellMetadata, SkipModuleCells, StartModuleGrading]
+# nbgrader's own list, with the module grade cells' outputs replaced by the grader's
+# (graded here, outside the student's kernel) before the scores are saved.
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       GradeModuleCells, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# Every output is in once the last cell ran; waiting for the kernel to exit costs about 0.3 s a notebook.
+c.Execute.shutdown_kernel = "immediate"
+# Feedback shows the checks' sentences, never hidden tests or the tracebacks that quote them,
+# and wraps long lines.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTracebacks, CSSHTMLHeaderPreprocessor,
+                                    WrapLongLines]
 c.ClearHiddenTests.enforce_metadata = False

@@ -5,7 +5,9 @@ import statistics
 import sys
 from pathlib import Path
 
-from autograder import ROOT, public, sandbox
+from autograder import sandbox
+from autograder.assignments import ROOT
+from autograder.kit.runner import Launcher
 from autograder.demo import build_demo_class
 from autograder.grade import grade_submission
 
@@ -104,7 +106,7 @@ def sandbox_overhead(pool, repeat):
     """grade_submission with its default launcher against a plain child process."""
     single = pool.demo[SINGLE]
     launchers = [("default launcher", None), ("plain child process (`selfcheck.runner.Launcher()`)",
-                                               public.runner.Launcher())]
+                                               Launcher())]
     notes = []
     for mode in ("bubblewrap", "limits"):
         try:

@@ -6,7 +6,7 @@ import subprocess
 import time
 from importlib import metadata
 
-from autograder import ROOT
+from autograder.assignments import ROOT
 
 
 def _cpu():

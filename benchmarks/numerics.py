@@ -6,8 +6,8 @@ import timeit
 
 import numpy as np
 
-from autograder import ROOT
-from autograder.misconceptions import CATALOGUE, apply
+from autograder.assignments import ROOT, load
+from autograder.misconceptions import apply
 from autograder.reference import module_from_source
 
 from .sections import Section, fmt
@@ -103,8 +103,8 @@ def gradient_checks(repeat):
     check (2 * N * D forward calls), on the correct backward and on a wrong one."""
     gc = _module("gradient_check")
     bn = _module("batchnorm")
-    mistake = next(m for m in CATALOGUE if m.id == BUGGY_BACKWARD)
-    buggy = _module("batchnorm", apply(mistake, (SOLUTIONS / "batchnorm.py").read_text()))
+    mistake = next(m for m in load("batchnorm", ROOT).catalogue if m.id == BUGGY_BACKWARD)
+    buggy = _module("batchnorm", apply(mistake, (SOLUTIONS / "batchnorm.py").read_text(), "batchnorm"))
     section = Section("Gradient checks: directional vs. full centred differences",
                       ["N, D", "backward", "full check", "rel. error", "directional check", "rel. error", "speed-up"])
     misjudged = []

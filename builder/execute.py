@@ -1,13 +1,13 @@
 """Executed copies of the solution notebooks, so that instructors see the expected
 outputs and figures without running anything.
 
-Every notebook of solutions/batchnorm/ runs top to bottom in a temporary copy of
-that folder and is written, with its outputs, to solutions/batchnorm/executed/.
+Every notebook of solutions/NAME/ runs top to bottom in a temporary copy of that
+folder and is written, with its outputs, to solutions/NAME/executed/.
 That folder is git-ignored: measured timings make the outputs differ between runs.
 It is replaced only when every notebook ran, so a failing cell leaves the old
 copies in place.
 
-    python -m builder.execute [--root COURSE]
+    python -m builder.execute [--course COURSE] [--assignment NAME]
 """
 import shutil
 import sys
@@ -18,7 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from .build import ASSIGNMENT, IGNORED, BuildError
+from .build import IGNORED, BuildError, assignments
 
 EXECUTED = "executed"
 
@@ -36,14 +36,14 @@ def _execute(path, folder, timeout):
     return nb
 
 
-def execute_solutions(root, timeout=600):
-    """Execute every solution notebook under ``root``; return the paths written."""
-    solutions = Path(root).resolve() / "solutions" / ASSIGNMENT
+def execute_solutions(root, name, timeout=600):
+    """Execute every solution notebook of assignment ``name`` under ``root``; return the paths written."""
+    solutions = Path(root).resolve() / "solutions" / name
     if not any(solutions.glob("*.ipynb")):
         raise BuildError(f"no notebooks in {solutions}; run `make solutions` first")
     target = solutions / EXECUTED
-    with tempfile.TemporaryDirectory(prefix="batchnorm-execute-") as scratch:
-        work = Path(scratch) / ASSIGNMENT
+    with tempfile.TemporaryDirectory(prefix="execute-") as scratch:
+        work = Path(scratch) / name
         shutil.copytree(solutions, work, ignore=IGNORED)
         staging = Path(scratch) / EXECUTED
         staging.mkdir()
@@ -65,11 +65,13 @@ def main(argv=None):
     import argparse
     parser = argparse.ArgumentParser(prog="python -m builder.execute",
                                      description="Write executed copies of the solution notebooks.")
-    parser.add_argument("--root", default=Path(__file__).resolve().parent.parent, type=Path,
-                        help="course folder (default: this repository)")
+    parser.add_argument("--course", "--root", dest="course", default=Path.cwd(), type=Path,
+                        help="course folder (default: the working folder)")
+    parser.add_argument("--assignment", metavar="NAME", help="one assignment (default: every one of the course)")
     args = parser.parse_args(argv)
     try:
-        written = execute_solutions(args.root)
+        written = [path for name in ([args.assignment] if args.assignment else assignments(args.course))
+                   for path in execute_solutions(args.course, name)]
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

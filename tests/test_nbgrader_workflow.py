@@ -1,6 +1,7 @@
 """nbgrader's own commands end to end, from a course folder laid out like this repository:
 generate_assignment, autograde, generate_feedback, export. The points nbgrader gives for
-the module grade cells must equal the command line's group scores."""
+the module grade cells must equal the command line's group scores, whatever the student's
+kernel did in those cells."""
 import filecmp
 import os
 import shutil
@@ -10,29 +11,66 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import RELEASE, ROOT, SOLUTIONS
+from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
-from autograder import public
 from autograder.grade import grade_submission
-from autograder.misconceptions import CATALOGUE, apply
+from autograder.kit.report import group_scores
+from autograder.misconceptions import apply
+from autograder.nbgrader_preprocessors import WrapLongLines
+from autograder.notebook import grade_cells
 
 pytestmark = pytest.mark.slow
-STUDENTS = ("solution", "untouched", "buggy", "tamperer")
+STUDENTS = ("solution", "untouched", "buggy", "tamperer", "measurer", "shadower", "patcher", "silencer")
 TAMPERED_CELL = "grade-preprocessing"
+EMPTIED_CELL = "grade-batchnorm-forward"
+GRADE_CELLS = grade_cells(GRADED)
+MODULE_POINTS = {group: sum(c.points for c in GRADED.checks if c.group == group) for group in GRADE_CELLS.values()}
+# Run by the kernel in place of the public checks: full points for every group, and a
+# table that says so (the kernel's grade cells would report these to nbgrader).
+FORGED_RUN_PUBLIC = f"""
+def forged_run_public(group):
+    print("Public checks: " + group + ": every check passed")
+    return {MODULE_POINTS!r}[group]
+"""
+# Imported by training.py (from the notebooks' first cell) instead of the real package.
+SHADOWING_PACKAGE = f"""import contextlib
+import selfcheck
+
+def threadpool_limits(*args, **kwargs):
+    return contextlib.nullcontext()
+{FORGED_RUN_PUBLIC}
+selfcheck.run_public = forged_run_public
+"""
+# The last two numeric answers, computed from the notebook's (small) experiments.
+MEASURED_ANSWERS = {
+    "answer-shrink-factor": 'stds = std_per_layer["Gaussian weights, std 0.01, tanh"]\n'
+                            'answer_shrink_factor = float((stds[-1] / stds[0]) ** (1 / 9))',
+    "answer-xavier-relu-factor": 'stds = std_per_layer["Xavier weights, ReLU (for comparison)"]\n'
+                                 'answer_xavier_relu_factor = float((stds[-1] / stds[0]) ** (1 / 9))',
+}
 
 
 def nbgrader(course, *args):
-    env = {**os.environ, "BATCHNORM_SMOKE": "1",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
 
 
-def edit_cell(path, cell_id, source):
+def edit_cell(path, cell_id, source=None, tags=None):
     nb = nbformat.read(path, as_version=4)
-    next(c for c in nb.cells if c.id == cell_id).source = source
+    cell = next(c for c in nb.cells if c.id == cell_id)
+    if source is not None:
+        cell.source = source
+    if tags is not None:
+        cell.metadata.tags = tags
+    nbformat.write(nb, path)
+
+
+def delete_cell(path, cell_id):
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if c.id != cell_id]
     nbformat.write(nb, path)
 
 
@@ -43,15 +81,33 @@ def course(tmp_path_factory):
     shutil.copytree(ROOT / "assignment", course / "assignment", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "nbgrader_config.py", course)
     nbgrader(course, "generate_assignment", "batchnorm", "--force")
-    sources = {"solution": SOLUTIONS, "untouched": RELEASE, "buggy": SOLUTIONS, "tamperer": SOLUTIONS}
+    sources = {"solution": SOLUTIONS, "untouched": RELEASE, "buggy": SOLUTIONS, "tamperer": SOLUTIONS,
+               "measurer": SOLUTIONS, "shadower": RELEASE, "patcher": RELEASE, "silencer": SOLUTIONS}
+    submitted = {}
     for student, source in sources.items():
-        shutil.copytree(source, course / "submitted" / student / "batchnorm",
-                        ignore=shutil.ignore_patterns("__pycache__", "executed"))
-    buggy = course / "submitted" / "buggy" / "batchnorm"
-    mistake = next(m for m in CATALOGUE if m.id == "bn-unbiased-variance")
-    (buggy / "batchnorm.py").write_text(apply(mistake, (buggy / "batchnorm.py").read_text()))
-    edit_cell(buggy / "WeightInitialization.ipynb", "answer-zero-init", 'answer_zero_init = "A"')
-    edit_cell(course / "submitted" / "tamperer" / "batchnorm" / "DataPreprocessing.ipynb", TAMPERED_CELL, "10.0")
+        submitted[student] = course / "submitted" / student / "batchnorm"
+        shutil.copytree(source, submitted[student], ignore=shutil.ignore_patterns("__pycache__", "executed"))
+    mistake = next(m for m in GRADED.catalogue if m.id == "bn-unbiased-variance")
+    for student in ("buggy", "silencer"):
+        module = submitted[student] / "batchnorm.py"
+        module.write_text(apply(mistake, module.read_text(), "batchnorm"))
+    edit_cell(submitted["buggy"] / "WeightInitialization.ipynb", "answer-zero-init", 'answer_zero_init = "A"')
+    # Tagged for nbgrader's kernel to skip it: a grade cell without output would get full points.
+    edit_cell(submitted["buggy"] / "WeightInitialization.ipynb", "check-zero-init", tags=["skip-execution"])
+    edit_cell(submitted["tamperer"] / "DataPreprocessing.ipynb", TAMPERED_CELL, "10.0")
+    for cell_id, source in MEASURED_ANSWERS.items():
+        edit_cell(submitted["measurer"] / "WeightInitialization.ipynb", cell_id, source)
+    (submitted["shadower"] / "threadpoolctl").mkdir()
+    (submitted["shadower"] / "threadpoolctl" / "__init__.py").write_text(SHADOWING_PACKAGE)
+    # A solution cell run before the batchnorm grade cells patches the public checks:
+    # full points, or (silencer) nothing at all, which nbgrader alone scores as full points.
+    patched = "answer_steps_to_one_percent = 44\nimport selfcheck\n"
+    edit_cell(submitted["patcher"] / "BatchNormalization.ipynb", "answer-steps-to-one-percent",
+              patched + FORGED_RUN_PUBLIC + "selfcheck.run_public = forged_run_public")
+    edit_cell(submitted["silencer"] / "BatchNormalization.ipynb", "answer-steps-to-one-percent",
+              patched + "selfcheck.run_public = lambda group: None")
+    edit_cell(submitted["silencer"] / "BatchNormalization.ipynb", EMPTIED_CELL, "")
+    delete_cell(submitted["silencer"] / "BatchNormalization.ipynb", "grade-batchnorm-backward")
     log = nbgrader(course, "autograde", "batchnorm", "--force")
     nbgrader(course, "generate_feedback", "batchnorm", "--force")
     nbgrader(course, "export")
@@ -65,6 +121,10 @@ def cell_scores(course, student):
         return {g.name: (g.score, g.max_score) for nb in submission.notebooks for g in nb.grades}
 
 
+def module_points(course, student):
+    return sum(score for name, (score, _) in cell_scores(course, student).items() if name in GRADE_CELLS)
+
+
 def test_plain_generate_assignment_gives_the_committed_release(course):
     folder, _ = course
     for path in sorted(RELEASE.glob("*")):
@@ -73,12 +133,29 @@ def test_plain_generate_assignment_gives_the_committed_release(course):
 
 
 def test_module_grade_cells_agree_with_the_command_line(course):
+    """Also for the forgeries below, and for emptied, deleted or silent grade cells."""
     folder, _ = course
     for student in STUDENTS:
         scores = cell_scores(folder, student)
         graded = grade_submission(folder / "submitted" / student / "batchnorm")
-        for group, (score, total) in public.report.group_scores(graded.outcomes).items():
+        for group, (score, total) in group_scores(graded.outcomes).items():
             assert scores[f"grade-{group.replace('_', '-')}"] == (score, total), (student, group)
+
+
+@pytest.mark.parametrize("student", ["shadower", "patcher"])
+def test_forged_public_checks_earn_no_module_points(course, student):
+    """Stub modules, and a kernel whose grade cells report full points: a package named
+    like a module the notebooks import (shadower) or a solution cell (patcher) replaced
+    the public checks."""
+    folder, _ = course
+    assert module_points(folder, student) == 0
+
+
+def test_silent_emptied_and_deleted_grade_cells_earn_what_the_command_line_gives(course):
+    """The silencer's batchnorm grade cells (one emptied, one deleted) print and return
+    nothing, which nbgrader alone scores as full points."""
+    folder, _ = course
+    assert module_points(folder, "silencer") == module_points(folder, "buggy") == 65 - 35
 
 
 def test_totals_full_for_the_solution_zero_for_the_release(course):
@@ -87,16 +164,27 @@ def test_totals_full_for_the_solution_zero_for_the_release(course):
     maximum = sum(v[1] for v in cell_scores(folder, "solution").values())
     assert totals["solution"] == maximum == 78
     assert totals["untouched"] == 0
-    assert totals["buggy"] == maximum - 35 - 2  # batchnorm groups 65 -> 30, and one wrong answer
+    assert totals["buggy"] == maximum - 35 - 2  # batchnorm groups 65 -> 30, and one wrong (skipped) answer
     assert totals["tamperer"] == maximum  # the edited grade cell was put back and graded
+    assert totals["measurer"] == maximum  # answers measured on the small experiments are right
     rows = (folder / "grades.csv").read_text().splitlines()
     assert len(rows) == 1 + len(STUDENTS)
 
 
+def test_autograde_runs_the_small_experiments_without_figures(course):
+    folder, _ = course
+    nb = nbformat.read(folder / "autograded" / "solution" / "batchnorm" / "WeightInitialization.ipynb", as_version=4)
+    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert not any("image/png" in out.get("data", {}) for out in outputs)
+    assert any(out.get("data", {}).get("text/plain", "").startswith("<Figure size") for out in outputs)
+    setup = next(cell for cell in nb.cells if cell.id == "setup")
+    assert not setup.outputs
+
+
 def test_only_a_real_edit_of_a_locked_cell_is_reported(course):
     _, log = course
-    changed = [line for line in log.splitlines() if "has changed" in line]
-    assert len(changed) == 1 and TAMPERED_CELL in changed[0]
+    changed = {line.split(" for cell ")[1].split()[0] for line in log.splitlines() if "has changed" in line}
+    assert changed == {TAMPERED_CELL, EMPTIED_CELL}
 
 
 def test_feedback_shows_the_sentences_but_no_hidden_test_or_traceback(course):
@@ -109,3 +197,5 @@ def test_feedback_shows_the_sentences_but_no_hidden_test_or_traceback(course):
         for secret in ("BEGIN HIDDEN TESTS", "grade_group(", 'answer_zero_init == "B"', "Traceback (most recent"):
             assert secret not in text, f"{name} shows {secret!r}"
     assert "AssertionError" in html["WeightInitialization.html"]
+    assert "Grading: batchnorm_forward" in html["BatchNormalization.html"]
+    assert all(WrapLongLines.CSS in text for text in html.values()), "long lines must wrap"

@@ -5,15 +5,19 @@ import shutil
 
 import nbformat
 import pytest
-from conftest import MASTER, RELEASE, SOLUTIONS
+from conftest import GRADED, MASTER, RELEASE, SOLUTIONS
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from autograder.notebook import grade_cells
+
+GRADE_CELLS = grade_cells(GRADED)
 from builder.build import BuildError
 from builder.execute import execute_solutions
 
 NOTEBOOKS = ("DataPreprocessing.ipynb", "WeightInitialization.ipynb", "BatchNormalization.ipynb")
-# One grade cell per check group; its points must equal the autograder's total for the group.
+# One grade cell per check group (its id is in GRADE_CELLS); its points must equal the
+# autograder's total for the group.
 MODULE_GROUP_POINTS = {"preprocessing": 10, "initializers": 10, "batchnorm_forward": 20,
                        "batchnorm_backward": 15, "batchnorm_backward_alt": 10}
 CELL_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -83,7 +87,8 @@ def test_source_notebook_is_a_clean_nbgrader_source(name):
         assert meta["grade_id"] == cell.id and meta["schema_version"] == 3, where
         if meta["grade"]:
             assert cell.cell_type == "code" and meta["locked"] and not meta["solution"], where
-            assert meta["points"] > 0 and "### BEGIN HIDDEN TESTS" in cell.source, where
+            # Module grade cells are graded outside the kernel; questions by hidden tests.
+            assert meta["points"] > 0 and ("### BEGIN HIDDEN TESTS" in cell.source) != (cell.id in GRADE_CELLS), where
         elif meta["solution"]:
             assert cell.cell_type == "code" and not meta["locked"], where
             assert "### BEGIN SOLUTION" in cell.source, where
@@ -92,10 +97,9 @@ def test_source_notebook_is_a_clean_nbgrader_source(name):
 
 
 def test_module_grade_cells_cover_every_check_group_with_the_autograders_points():
-    from autograder.checks import ALL
 
     autograder_totals = {}
-    for check in ALL:
+    for check in GRADED.checks:
         autograder_totals[check.group] = autograder_totals.get(check.group, 0) + check.points
     assert autograder_totals == MODULE_GROUP_POINTS
 
@@ -103,11 +107,10 @@ def test_module_grade_cells_cover_every_check_group_with_the_autograders_points(
     for name in NOTEBOOKS:
         for cell in read(MASTER, name).cells:
             groups = MODULE_GRADE_CALL.findall(cell.source)
-            if groups:
-                (group,) = groups
-                assert f'grade_group("{group}")' in cell.source, f"{name}, cell {cell.id}"
-                assert group not in found, f"group {group} has two grade cells"
-                found[group] = nbgrader(cell)["points"]
+            if groups or cell.id in GRADE_CELLS:
+                assert groups == [GRADE_CELLS.get(cell.id)] and nbgrader(cell)["grade"], f"{name}, cell {cell.id}"
+                assert groups[0] not in found, f"group {groups[0]} has two grade cells"
+                found[groups[0]] = nbgrader(cell)["points"]
     assert found == MODULE_GROUP_POINTS
 
 
@@ -183,7 +186,7 @@ def write_course_notebook(root, source):
 @pytest.mark.slow
 def test_execute_solutions_writes_executed_copies_and_keeps_them_when_a_cell_fails(tmp_path):
     folder = write_course_notebook(tmp_path, "import os\nprint(os.getcwd())")
-    (written,) = execute_solutions(tmp_path)
+    (written,) = execute_solutions(tmp_path, "batchnorm")
     assert written == folder / "executed" / "Tiny.ipynb"
     ran_in = nbformat.read(written, as_version=4).cells[0].outputs[0].text.strip()
     assert ran_in != str(folder) and ran_in.endswith("batchnorm"), "runs in a temporary copy of the folder"
@@ -191,5 +194,5 @@ def test_execute_solutions_writes_executed_copies_and_keeps_them_when_a_cell_fai
 
     write_course_notebook(tmp_path, "1 / 0")
     with pytest.raises(BuildError, match="Tiny.ipynb, cell only: ZeroDivisionError"):
-        execute_solutions(tmp_path)
+        execute_solutions(tmp_path, "batchnorm")
     assert nbformat.read(written, as_version=4).cells[0].outputs[0].text.strip() == ran_in

@@ -150,6 +150,33 @@ def test_digits_split_is_a_partition_of_the_shipped_data(training):
                                   data["X_val"])
 
 
+def test_digits_are_scikit_learns(training):
+    """load_digits_split reads scikit-learn's file itself (importing scikit-learn is slow)."""
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    order = np.random.default_rng(0).permutation(1797)
+    data = training.load_digits_split()
+    splits = ("train", "val", "test")
+    np.testing.assert_array_equal(np.concatenate([data[f"X_{s}"] for s in splits]), digits.data[order])
+    np.testing.assert_array_equal(np.concatenate([data[f"y_{s}"] for s in splits]), digits.target[order])
+
+
+@pytest.mark.parametrize("environment, quick, small", [
+    ({}, False, False),
+    ({"BATCHNORM_SMOKE": "1"}, False, True),
+    ({"NBGRADER_EXECUTION": "autograde"}, True, True),
+    ({"NBGRADER_EXECUTION": "validate"}, True, True),
+    ({"NBGRADER_EXECUTION": "autograde", "BATCHNORM_FULL_EXPERIMENTS": "1"}, False, False),
+])
+def test_nbgrader_grades_with_small_experiments_unless_asked_for_the_full_ones(training, monkeypatch,
+                                                                                 environment, quick, small):
+    for name in ("NBGRADER_EXECUTION", "BATCHNORM_SMOKE", "BATCHNORM_FULL_EXPERIMENTS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert (training.quick_grading(), training.small_experiments()) == (quick, small)
+
+
 def test_standardize_applies_training_statistics_to_every_split(training):
     data = training.load_digits_split()
     out = training.standardize(data)
