@@ -25,7 +25,7 @@ def patched(folder, module, *replacements):
     return folder
 
 
-def group_scores(result):
+def scores_of(result):
     return group_scores(result.outcomes)
 
 
@@ -80,7 +80,7 @@ def test_a_course_skeleton_and_a_backward_returning_none_earn_nothing(solution_c
     replace_function(solution_copy / "batchnorm.py", "batchnorm_backward_alt",
                      "def batchnorm_backward_alt(dout, cache):\n    dx, dgamma, dbeta = None, None, None\n"
                      "    return dx, dgamma, dbeta\n")
-    scores = group_scores(grade_submission(solution_copy))
+    scores = scores_of(grade_submission(solution_copy))
     assert scores["batchnorm_forward"][0] == 0
     assert scores["batchnorm_backward_alt"][0] == 0
 
@@ -95,7 +95,7 @@ def test_a_forward_returning_zeros_earns_nothing(solution_copy):
             bn_param.setdefault("running_var", np.zeros(D))
             return np.zeros_like(x), (x, gamma)
         ''')
-    assert group_scores(grade_submission(solution_copy))["batchnorm_forward"][0] == 0
+    assert scores_of(grade_submission(solution_copy))["batchnorm_forward"][0] == 0
 
 
 # A forward 1% off the reference, so that the backward is judged against it, and
@@ -129,7 +129,7 @@ def test_zero_backward_passes_earn_nothing_even_against_a_gamed_forward(solution
     replace_function(solution_copy / "batchnorm.py", "batchnorm_forward", forward)
     for name in ("batchnorm_backward", "batchnorm_backward_alt"):
         replace_function(solution_copy / "batchnorm.py", name, ZERO_BACKWARD.format(name=name))
-    scores = group_scores(grade_submission(solution_copy))
+    scores = scores_of(grade_submission(solution_copy))
     assert scores["batchnorm_backward"][0] == 0 and scores["batchnorm_backward_alt"][0] == 0
 
 
@@ -143,7 +143,7 @@ def test_a_backward_derived_for_the_students_own_forward_keeps_its_points(soluti
             ("dx = (gamma * ivar / N) * (N * dout - dbeta - xhat * dgamma)",
              "dx = gamma * ivar * (dout - dbeta / N - xhat * dgamma / (N - 1))"))
     result = grade_submission(solution_copy)
-    scores = group_scores(result)
+    scores = scores_of(result)
     for group in ("batchnorm_backward", "batchnorm_backward_alt"):
         assert scores[group] == (POINTS[group], POINTS[group])
         notes = [o for o in result.outcomes if o.check.group == group and "judged against your own forward" in o.output]
@@ -162,6 +162,6 @@ def test_data_preprocess_is_not_charged_for_its_parts(demo, mistake):
 @pytest.mark.parametrize("mistake", ["bn-unbiased-variance", "bn-eps-outside-sqrt", "bn-running-var-of-std",
                                      "bn-momentum-swapped"])
 def test_a_forward_mistake_is_never_charged_to_the_backward(demo, mistake):
-    scores = group_scores(demo[mistake])
+    scores = scores_of(demo[mistake])
     for group in ("batchnorm_backward", "batchnorm_backward_alt"):
         assert scores[group] == (POINTS[group], POINTS[group])

@@ -28,7 +28,7 @@ OPTIONS = ["--hidden-visibility", VISIBILITY]
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    return build_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip", OPTIONS)
+    return build_bundle(tmp_path_factory.mktemp("bundle") / "autograder.zip", GRADED, OPTIONS)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def buggy(tmp_path_factory):
     mistake = next(m for m in GRADED.catalogue if m.id == "bn-unbiased-variance")
     folder = tmp_path_factory.mktemp("buggy") / mistake.id
     shutil.copytree(SOLUTIONS, folder, ignore=shutil.ignore_patterns("__pycache__", "executed"))
-    module = folder / f"{mistake.module}.py"
+    module = folder / f"{GRADED.module_of(mistake.function)}.py"
     module.write_text(apply(mistake, module.read_text(), "batchnorm"))
     return folder
 
@@ -123,18 +123,19 @@ def test_modules_uploaded_inside_a_folder_are_found(autograder_root, tmp_path):
     shutil.copytree(SOLUTIONS, upload / "my-work" / "batchnorm", ignore=shutil.ignore_patterns("__pycache__", "executed"))
     (upload / "__MACOSX" / "batchnorm").mkdir(parents=True)
     (upload / "__MACOSX" / "batchnorm" / "batchnorm.py").write_text("junk")
-    assert modules_folder(upload) == (upload / "my-work" / "batchnorm", [])
+    assert modules_folder(upload, GRADED.spec.modules) == (upload / "my-work" / "batchnorm", [])
     results, _ = run_autograder(autograder_root, upload)
     assert results["score"] == sum(t["max_score"] for t in results["tests"]) > 0
 
 
 def test_bundle_is_byte_identical_and_laid_out_for_gradescope(bundle, tmp_path):
-    again = build_bundle(tmp_path / "again.zip", OPTIONS)
+    again = build_bundle(tmp_path / "again.zip", GRADED, OPTIONS)
     assert again.read_bytes() == bundle.read_bytes()
     with zipfile.ZipFile(bundle) as archive:
         infos = {i.filename: i for i in archive.infolist()}
         assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/grade.py",
-                "assignment/batchnorm/batchnorm.py", "assignment/batchnorm/selfcheck/expected.json"} <= set(infos)
+                "assignment/batchnorm/batchnorm.py", "assignment/batchnorm/grading/public/expected.json",
+                "assignment/batchnorm/grading/hidden/forward.py", "autograder/kit/runner/child.py"} <= set(infos)
         assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc") or n.endswith(".ipynb")]
         assert {i.date_time for i in infos.values()} == {FIXED_TIME}
         modes = {n: i.external_attr >> 16 for n, i in infos.items()}
@@ -158,12 +159,14 @@ def test_student_uid_can_read_the_runner_but_not_the_reference_or_hidden_checks(
     run_autograder(autograder_root, buggy)
     source = autograder_root / "source"
     master = source / "assignment" / "batchnorm"
-    locked = [source / "autograder", source / "autograder" / "checks" / "forward.py",
+    locked = [source / "assignment", master / "grading" / "hidden" / "forward.py", source / "autograder" / "grade.py",
               *[master / f"{m}.py" for m in ("batchnorm", "preprocessing", "initializers")]]
     assert [p for p in locked if p.stat().st_mode & 0o077] == []
-    runner = master / "selfcheck" / "runner"
+    runner = source / "autograder" / "kit" / "runner"
     assert runner.stat().st_mode & 0o005 == 0o005 and (runner / "child.py").stat().st_mode & 0o004
-    assert all(p.stat().st_mode & 0o001 for p in (autograder_root, source, source / "assignment", master))
+    passages = (autograder_root, source, source / "autograder", source / "autograder" / "kit")
+    assert all(p.stat().st_mode & 0o007 == 0o001 for p in passages[2:]), "the grader's folders are listable"
+    assert all(p.stat().st_mode & 0o001 for p in passages)
 
 
 def test_setup_script_is_valid_bash(bundle, tmp_path):
@@ -188,7 +191,7 @@ def test_grading_options_given_to_build_are_baked_in(buggy, tmp_path):
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(bundle) as archive:
         last = archive.read("run_autograder").decode().rstrip().splitlines()[-1]
-    assert last.endswith(f'--root "$ROOT" --hidden-visibility visible --timeout 2 --budget 30 --sandbox {mode} --memory 1')
+    assert last.endswith(f'--root "$ROOT" --assignment batchnorm --hidden-visibility visible --timeout 2 --budget 30 --sandbox {mode} --memory 1')
     results, _ = run_autograder(unpack(bundle, tmp_path / "autograder"), buggy)
     assert named in results["output"] and "memory limit 1 GiB" in results["output"]
     assert without_time(results) == without_time(cli_results(buggy, tmp_path, options + ["--hidden-visibility", "visible"]))

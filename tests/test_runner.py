@@ -137,16 +137,16 @@ def test_a_hostile_header_is_refused_in_milliseconds_and_megabytes():
 
 def test_calls_stop_when_the_submission_used_up_its_budget(tmp_path):
     (tmp_path / "slow.py").write_text("import time\n\ndef nap(seconds):\n    time.sleep(seconds)\n")
-    with runner.ChildRunner(tmp_path, {"nap": "slow"}, timeout=5.0, budget=2.0) as runner:
-        runner.call("nap", 0.3)
-        runner.call("nap", 0.3)
+    with runner.ChildRunner(tmp_path, {"nap": "slow"}, timeout=5.0, budget=2.0) as child:
+        child.call("nap", 0.3)
+        child.call("nap", 0.3)
         start = time.monotonic()
         with pytest.raises(StudentError, match="^the submission used up its time budget of 2 s; the remaining"):
-            runner.call("nap", 10)
+            child.call("nap", 10)
         assert time.monotonic() - start < 1.5, "the call was not cut at the end of the budget"
         start = time.monotonic()
         with pytest.raises(StudentError, match="used up its time budget"):
-            runner.call("nap", 0)
+            child.call("nap", 0)
         assert time.monotonic() - start < 0.05
 
 

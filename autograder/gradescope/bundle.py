@@ -57,7 +57,7 @@ def bundle_contents(graded, grading_options=()):
     # The assignment's reference modules and its grading package, in a course of its own.
     master = f"assignment/{graded.name}"
     contents.update({f"{master}/{path.name}": path.read_bytes() for path in sorted(graded.master.glob("*.py"))})
-    contents.update(dict(_tree(graded.master / "grading", f"{master}/grading")))
+    contents.update({arc: path.read_bytes() for arc, path in _tree(graded.master / "grading", f"{master}/grading")})
     return contents
 
 
