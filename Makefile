@@ -1,4 +1,4 @@
-# Instructor entry points for the batchnorm assignment. Every target runs inside
+# Instructor entry points for the course's assignments. Every target runs inside
 # .venv, which `make venv` creates from the pinned requirements.
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?=
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv sandbox-tools release solutions test grade gradescope bench clean
+.PHONY: venv sandbox-tools release solutions test test-fast lint grade gradescope bench clean
 
 venv: $(STAMP) sandbox-tools
 
@@ -20,18 +20,20 @@ sandbox-tools:
 	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null; }; }; } || \
 	  echo "note: bubblewrap (bwrap) is not installed, so grading falls back to resource limits only; see docs/sandbox.md"
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@echo "Installing the pinned packages of requirements.txt into $(VENV)/ (numpy, scipy, scikit-learn,"
-	@echo "matplotlib, Jupyter, nbgrader, pytest and their dependencies: about 120 packages);"
+	@echo "matplotlib, Jupyter, nbgrader, pytest, ruff and their dependencies: about 120 packages);"
 	@echo "this usually takes 2-3 minutes, once."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	# The repository's packages (autograder, builder) are importable from the venv,
-	# also from notebooks that nbgrader runs inside submission folders.
-	echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/batchnorm-course.pth"
+	# This project (pyproject.toml: the autograder, builder and benchmarks packages and the
+	# `autograder` command), installed in place so that edits take effect at once.
+	rm -f "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/batchnorm-course.pth"
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
 	touch $@
 
-# The public self-check's stored answers are recorded from the reference first.
+# The public self-checks' stored answers are recorded from the references first; every
+# assignment of assignment/ is built.
 release: venv
 	$(PY) -m autograder record
 	$(PY) -m builder release
@@ -45,11 +47,11 @@ solutions: venv
 # With no SUBMISSIONS, grade the demo class; results and feedback go to grades/.
 # SUBMISSIONS takes submission folders, class folders, nbgrader's submitted/, a
 # Gradescope export or zips (`make grade SUBMISSIONS=submitted` grades an nbgrader class);
-# ASSIGNMENT names the nbgrader assignment folder (default batchnorm).
+# ASSIGNMENT names the assignment (default batchnorm).
 ASSIGNMENT ?= batchnorm
 grade: venv
 ifeq ($(strip $(SUBMISSIONS)),)
-	$(PY) -m autograder demo --out grades/demo
+	$(PY) -m autograder demo --assignment $(ASSIGNMENT) --out grades/demo
 else
 	$(PY) -m autograder grade $(SUBMISSIONS) --assignment $(ASSIGNMENT) --out grades/latest --jobs 2
 endif
@@ -57,15 +59,23 @@ endif
 # Gradescope's autograder.zip; HIDDEN_VISIBILITY (default after_due_date) is baked in.
 HIDDEN_VISIBILITY ?= after_due_date
 gradescope: venv
-	$(PY) -m autograder.gradescope build --out autograder.zip --hidden-visibility $(HIDDEN_VISIBILITY)
+	$(PY) -m autograder.gradescope build --assignment $(ASSIGNMENT) --out autograder.zip \
+	  --hidden-visibility $(HIDDEN_VISIBILITY)
 
 bench: venv
 	$(PY) -m benchmarks --write docs/benchmarks.md
 
+# The whole suite (what CI runs); test-fast leaves out the notebook and nbgrader tests.
 test: venv
 	$(PY) -m pytest
+
+test-fast: venv
+	$(PY) -m pytest -m "not slow"
+
+lint: venv
+	$(PY) -m ruff check .
 
 # Only what a make target or a test run regenerates. Never nbgrader's state (submitted/,
 # autograded/, feedback/, gradebook.db: it holds manual grades), release/ or solutions/.
 clean:
-	rm -rf .build grades autograder.zip .pytest_cache solutions/batchnorm/executed solutions/batchnorm/.executed.*
+	rm -rf .build grades autograder.zip .pytest_cache .ruff_cache solutions/*/executed solutions/*/.executed.*

@@ -128,7 +128,8 @@ def _grade_all(submissions, names, folder, jobs, progress, hidden_visibility, op
 
 def _summary_row(submission, result):
     row = {"name": result.name, "status": result.status, "score": result.score, "max_score": result.max_score,
-           "source": submission.source, "results": f"{result.name}.json", "feedback": f"{result.name}.md"}
+           "source": submission.source, "results": f"{result.name}.json", "feedback": f"{result.name}.md",
+           "protections": list(result.protections)}
     if submission.students:
         row["students"] = list(submission.students)
     return row

@@ -3,48 +3,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import sandbox
+from .assignments import names
 from .classroom import check_output_folder, grade_class
-from .grade import DEFAULT_BUDGET, DEFAULT_TIMEOUT
-from .assignments import UnknownAssignment, load
 from .intake import Finder, UsageError
+from .options import positive, add_assignment_options, add_grading_options, add_sandbox_options, \
+    graded_from_args, launcher_from_args
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown
-
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-
-
-def _positive(type_):
-    def parse(text):
-        value = type_(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
-        return value
-    parse.__name__ = type_.__name__
-    return parse
-
-
-def add_grading_options(parser):
-    """Options of every grading front end: visibility, time limits, sandbox."""
-    parser.add_argument("--hidden-visibility", choices=VISIBILITIES,
-                        help="Gradescope visibility of the hidden checks (default: visible)")
-    parser.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help="time limit of every call of a student function (default %(default)g)")
-    parser.add_argument("--budget", type=_positive(float), default=DEFAULT_BUDGET, metavar="SECONDS",
-                        help="time for all the calls of one submission; once spent, its remaining checks "
-                             "score 0 (default %(default)g)")
-    add_sandbox_options(parser)
-
-
-def add_sandbox_options(parser):
-    parser.add_argument("--sandbox", choices=sandbox.MODES, default="auto",
-                        help="how student code is confined: bubblewrap namespaces, resource limits only, "
-                             "or none (default auto: bubblewrap where it works, else limits)")
-    parser.add_argument("--memory", type=_positive(float), default=sandbox.Limits.memory_bytes / sandbox.GiB,
-                        metavar="GIB", help="memory limit of the process running student code, in GiB "
-                                            "(default %(default)g)")
-
 
 def _report_faults(results):
     """The grader's own failures go to the instructor, on stderr; students see a
@@ -63,30 +29,6 @@ def _report_ungraded(submissions, results):
             print(f"warning: {result.name} graded 0: {submission.reason}", file=sys.stderr)
 
 
-def launcher_from_args(args, parser):
-    try:
-        return sandbox.launcher(args.sandbox, sandbox.Limits(memory_bytes=int(args.memory * sandbox.GiB)))
-    except sandbox.SandboxUnavailable as err:
-        parser.error(str(err))
-
-
-def add_assignment_options(parser):
-    """Which assignment of which course: every command takes them."""
-    parser.add_argument("--assignment", metavar="NAME",
-                        help="the assignment, a folder of the course's assignment/ (default: its only one, or "
-                             "batchnorm); also the folder graded inside nbgrader's submitted/<student>/")
-    parser.add_argument("--course", type=Path, metavar="DIR",
-                        help="the course folder, holding assignment/ (default: the working folder if it holds "
-                             "one, else this repository)")
-
-
-def graded_from_args(args, parser):
-    try:
-        return load(args.assignment, args.course)
-    except UnknownAssignment as err:
-        parser.error(str(err))
-
-
 def _parser():
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Grade an assignment's submissions with its hidden checks.")
@@ -102,14 +44,15 @@ def _parser():
                        help="write NAME.json and NAME.md per submission, grades.csv, summary.json, table.txt "
                             "and report.html into a staging folder beside DIR (.DIR.staging-*), which then "
                             "replaces DIR whole")
-    grade.add_argument("--jobs", type=_positive(int), default=1, metavar="N", help="submissions graded at once")
+    grade.add_argument("--jobs", type=positive(int), default=1, metavar="N", help="submissions graded at once")
     add_grading_options(grade)
-    record = verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference")
+    record = verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference "
+                                             "(of every assignment, unless --assignment names one)")
     add_assignment_options(record)
     demo = verbs.add_parser("demo", help="build the demo class and grade it")
     add_assignment_options(demo)
     demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
-    demo.add_argument("--jobs", type=_positive(int), default=2, metavar="N")
+    demo.add_argument("--jobs", type=positive(int), default=2, metavar="N")
     add_sandbox_options(demo)
     return parser
 
@@ -117,11 +60,13 @@ def _parser():
 def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
-    graded = graded_from_args(args, parser)
     if args.verb == "record":
         from .record import record
-        print(f"wrote {record(graded)}")
+        for name in [args.assignment] if args.assignment else names(args.course):
+            args.assignment = name
+            print(f"wrote {record(graded_from_args(args, parser))}")
         return 0
+    graded = graded_from_args(args, parser)
     if args.verb == "grade" and args.json and len(args.submissions) != 1:
         parser.error("--json takes exactly one submission; use --out DIR for several")
     launcher = launcher_from_args(args, parser)

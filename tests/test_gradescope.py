@@ -191,7 +191,25 @@ def test_grading_options_given_to_build_are_baked_in(buggy, tmp_path):
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(bundle) as archive:
         last = archive.read("run_autograder").decode().rstrip().splitlines()[-1]
-    assert last.endswith(f'--root "$ROOT" --assignment batchnorm --hidden-visibility visible --timeout 2 --budget 30 --sandbox {mode} --memory 1')
-    results, _ = run_autograder(unpack(bundle, tmp_path / "autograder"), buggy)
-    assert named in results["output"] and "memory limit 1 GiB" in results["output"]
+    assert last.endswith(f'--root "$ROOT" --assignment batchnorm --hidden-visibility visible --timeout 2 --budget 30 '
+                         f'--sandbox {mode} --memory 1')
+    results, log = run_autograder(unpack(bundle, tmp_path / "autograder"), buggy)
+    # The sandbox's details go to the instructor's log; the student reads about their work.
+    assert named in log and "memory limit 1 GiB" in log and "memory limit" not in results["output"]
+    assert results["output"].startswith(f"{results['score']:g} of 65 points from")
     assert without_time(results) == without_time(cli_results(buggy, tmp_path, options + ["--hidden-visibility", "visible"]))
+
+
+def test_grading_on_gradescope_needs_numpy_alone(tmp_path):
+    """Gradescope's image has the pinned numpy and none of the course's other tools."""
+    root = tmp_path / "autograder"
+    shutil.copytree(SOLUTIONS, root / "submission", ignore=shutil.ignore_patterns("__pycache__", "executed"))
+    (root / "results").mkdir()
+    absent = ("yaml", "matplotlib", "nbformat", "nbgrader", "nbclient", "sklearn", "scipy", "jupyter_core", "pytest")
+    code = (f"import runpy, sys\nsys.modules.update(dict.fromkeys({absent!r}))\n"
+            f"sys.argv = ['run', 'run', '--root', {str(root)!r}]\n"
+            "runpy.run_module('autograder.gradescope', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == sum(t["max_score"] for t in results["tests"]) > 0

@@ -34,11 +34,13 @@ def fallback_refuses_here():
 def test_the_command_line_chooses_the_sandbox_and_its_memory_limit(tmp_path, mode, named):
     if mode == "limits" and fallback_refuses_here():
         pytest.skip("the fallback refuses to run student code as root here; see test_fallback.py")
-    target = tmp_path / "result.json"
-    assert main(["grade", str(SOLUTIONS), "--sandbox", mode, "--memory", "0.75", "--json", str(target)]) == 0
-    result = json.loads(target.read_text())
-    assert result["score"] == 65 and named in result["output"]
-    assert ("memory limit 0.75 GiB per process" in result["output"]) == (mode != "none")
+    out = tmp_path / "out"
+    assert main(["grade", str(SOLUTIONS), "--sandbox", mode, "--memory", "0.75", "--out", str(out)]) == 0
+    [row] = json.loads((out / "summary.json").read_text())["submissions"]
+    protections = " ".join(row["protections"])  # for the instructor; the student's feedback never lists them
+    assert row["score"] == row["max_score"] and named in protections
+    assert ("memory limit 0.75 GiB per process" in protections) == (mode != "none")
+    assert "memory limit" not in (out / f"{row['name']}.json").read_text()
 
 
 @pytest.mark.parametrize("arguments, sentence", [(["--memory", "0"], "argument --memory: must be positive, not 0"),

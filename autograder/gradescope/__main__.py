@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import add_assignment_options, add_grading_options, graded_from_args, launcher_from_args
+from ..options import add_assignment_options, add_grading_options, graded_from_args, launcher_from_args
 
 
 def _parser():

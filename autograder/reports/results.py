@@ -32,8 +32,11 @@ def results_dict(result, hidden_visibility=None):
         tests.append({"name": o.check.name, "score": o.score, "max_score": float(o.check.points),
                       "status": "passed" if o.passed else "failed", "output": o.output,
                       "visibility": visibility, "tags": list(o.check.tags)})
-    protections = result.protections and f"Protections in force while your code ran: {', '.join(result.protections)}."
-    output = " ".join(filter(None, [result.notice, protections]))
+    # What the student reads first; how the sandbox confined their code is in the
+    # instructor's log and summary.json.
+    graded = (f"{result.score:g} of {result.max_score:g} points from {len(result.outcomes)} checks of your modules. "
+              "Each test below says what it tried and, when it failed, what came back and why.")
+    output = " ".join(filter(None, [result.notice, graded]))
     return {"score": result.score, "execution_time": result.execution_time, "output": output,
             "tests": tests}
 

@@ -7,6 +7,8 @@ import shutil
 from autograder.grade import grade_submission
 from autograder.gradescope.run import modules_folder, run
 
+from conftest import GRADED
+
 from .support import ROOT, SOLUTIONS
 
 REFERENCE = ROOT / "assignment" / "batchnorm"  # the master, as /autograder/source holds it on Gradescope
@@ -25,8 +27,8 @@ def gradescope_root(tmp_path, upload):
 
 def test_a_gradescope_upload_that_links_to_the_reference_scores_nothing(tmp_path, bubblewrap):
     root = gradescope_root(tmp_path, lambda submission: os.symlink(REFERENCE, submission / "hw"))
-    assert modules_folder(root / "submission") == (root / "submission", ["hw"])
-    result = run(root, launcher=bubblewrap)
+    assert modules_folder(root / "submission", GRADED.spec.modules) == (root / "submission", ["hw"])
+    result = run(root, GRADED, launcher=bubblewrap)
     assert result.score == 0 and result.max_score > 0
     assert "hw is a link; links are not followed, so it was ignored." in (root / "results" / "results.json").read_text()
 
@@ -37,7 +39,7 @@ def test_control_the_same_upload_as_a_real_folder_scores_everything(tmp_path, bu
         for module in MODULES:
             shutil.copy(REFERENCE / module, submission / "hw" / module)
     root = gradescope_root(tmp_path, upload)
-    result = run(root, launcher=bubblewrap)
+    result = run(root, GRADED, launcher=bubblewrap)
     assert result.score == result.max_score > 0 and "link" not in result.notice
 
 
@@ -46,7 +48,7 @@ def test_the_gradescope_search_never_leaves_the_upload(tmp_path):
     (upload / "a").mkdir(parents=True)
     os.symlink(REFERENCE, upload / "a" / "batchnorm")  # deeper real folders than the link are absent
     os.symlink(REFERENCE / "batchnorm.py", upload / "batchnorm.py")
-    folder, links = modules_folder(upload)
+    folder, links = modules_folder(upload, GRADED.spec.modules)
     assert folder == upload and links == ["a/batchnorm"]
 
 
