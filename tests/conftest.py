@@ -65,7 +65,14 @@ def demo_folders(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def demo(demo_folders):
-    """The demo class, graded once per test run: {name: Result}."""
+def demo_graded(demo_folders, tmp_path_factory):
+    """The demo class, graded once per test run with its files written: (results, folder)."""
     from autograder.classroom import grade_class
-    return {r.name: r for r in grade_class(demo_folders, jobs=2, progress=False)}
+    out = tmp_path_factory.mktemp("demo-grades") / "out"
+    return grade_class(demo_folders, out=out, jobs=2, progress=False), out
+
+
+@pytest.fixture(scope="session")
+def demo(demo_graded):
+    """The demo class's results: {name: Result}."""
+    return {r.name: r for r in demo_graded[0]}

@@ -9,18 +9,13 @@ from html import unescape
 
 import pytest
 
-from autograder.classroom import grade_class
-from autograder.demo import build_demo_class
 from autograder.reports.class_report import class_report_html, misconceptions, pass_rates
 from conftest import GRADED
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    folders = build_demo_class(tmp_path_factory.mktemp("demo-class"))
-    out = tmp_path_factory.mktemp("grades")
-    results = grade_class(folders, out=out, jobs=2, progress=False)
-    return results, out
+def graded(demo_graded):
+    return demo_graded
 
 
 @pytest.fixture(scope="module")

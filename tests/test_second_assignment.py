@@ -64,7 +64,8 @@ def test_the_command_line_grades_it_and_names_its_mistake(course, tmp_path):
     run("-m", "autograder", "grade", course / "solutions" / "tiny", course / "wrong", "--course", course,
         "--assignment", "tiny", "--out", out)
     rows = {row["name"]: row for row in json.loads((out / "summary.json").read_text())["submissions"]}
-    assert (rows["tiny"]["score"], rows["wrong"]["score"], rows["wrong"]["max_score"]) == (2, 1, 2)
+    # A folder named like the assignment is named by its parent, as in nbgrader's submitted/<student>/tiny.
+    assert (rows["solutions"]["score"], rows["wrong"]["score"], rows["wrong"]["max_score"]) == (2, 1, 2)
     assert f"Likely misconception: {MISTAKE_SENTENCE}" in (out / "wrong.md").read_text()
     demo = tmp_path / "demo"
     run("-m", "autograder", "demo", "--course", course, "--out", demo)
