@@ -37,13 +37,28 @@ c.GenerateAssignment.post_convert_hook = "builder.nbgrader_hook.finish_release"
 
 # Autograde: honest submissions raise no checksum warning, so a real one stands out.
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,  # noqa: E402
-                                    ClearOutput, DeduplicateIds, Execute, GetGrades, IgnorePattern,
-                                    LimitOutput, OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
 
-from autograder.nbgrader_preprocessors import (GradeModuleCells, OverwriteReleasedCells,  # noqa: E402
-                                               ShortTracebacks, SkipModuleCells, StartModuleGrading,
-                                               WrapLongLines)
+from autograder.nbgrader_preprocessors import (  # noqa: E402
+    GradeModuleCells,
+    OverwriteReleasedCells,
+    ShortTracebacks,
+    SkipModuleCells,
+    StartModuleGrading,
+    WrapLongLines,
+)
 
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteReleasedCells,
                                       CheckCellMetadata, SkipModuleCells, StartModuleGrading]

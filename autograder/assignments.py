@@ -122,7 +122,8 @@ def _load(name, root):
                                     f"({', '.join(available) or 'none'}); choose one with --assignment NAME")
         name = available[0] if len(available) == 1 else DEFAULT
     if name not in available:
-        raise UnknownAssignment(f"no assignment {name!r} in {root / FOLDER} (it holds {', '.join(available) or 'none'})")
+        raise UnknownAssignment(f"no assignment {name!r} in {root / FOLDER} "
+                                f"(it holds {', '.join(available) or 'none'})")
     return Graded(name, root)
 
 

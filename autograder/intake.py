@@ -3,7 +3,8 @@
 Each path given to ``python -m autograder grade`` is one of:
 
 - a submission folder: it holds a student module of the assignment (for batchnorm,
-  ``preprocessing.py``, ``initializers.py`` or ``batchnorm.py``), or an ``<assignment>/`` folder that does (one student's folder of
+  ``preprocessing.py``, ``initializers.py`` or ``batchnorm.py``), or an ``<assignment>/``
+  folder that does (one student's folder of
   nbgrader's layout); a folder with none of them is one submission with no modules;
 - a class folder: its subfolders are submissions (``CLASS/<student>/``, nbgrader's
   ``submitted/<student>/<assignment>/``), and its ``.zip`` files are too;

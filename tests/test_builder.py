@@ -6,9 +6,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import GRADED, MASTER, RELEASE, ROOT, SOLUTIONS, load_module
 
 from builder.regions import MarkerError, solution_version, student_version
+from conftest import GRADED, MASTER, RELEASE, ROOT, SOLUTIONS, load_module
 
 SOURCE = """def f(x):
     y = 1

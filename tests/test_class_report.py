@@ -61,7 +61,7 @@ def test_pass_rate_per_check(report, written):
     table = rows(report, "Pass rate per check")
     names = [t["name"] for t in written["reference-solution"]["tests"]]
     assert [row[0] for row in table] == names
-    for check, group, points, passed, rate in table:
+    for check, _group, _points, passed, rate in table:
         n = sum(t["status"] == "passed" for r in written.values() for t in r["tests"] if t["name"] == check)
         assert passed == f"{n}/{len(written)}" and rate == f"{100 * n / len(written):.0f}%"
     # The stubs fail it, and so do the two mistakes that change the normalized values

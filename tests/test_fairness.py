@@ -5,11 +5,11 @@ and the consistency checks of the backward passes cannot be gamed.
 Each test grades a submission written for its purpose: the solution version with
 one function, or a few lines, changed."""
 import pytest
-from conftest import GRADED, SOLUTIONS
-from hostile.support import replace_function
 
 from autograder.grade import grade_submission
 from autograder.kit.report import group_scores
+from conftest import GRADED
+from hostile.support import replace_function
 
 GROUPS = GRADED.spec.groups
 POINTS = {g: sum(c.points for c in GRADED.checks if c.group == g) for g in GROUPS}
@@ -120,7 +120,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     bn_param["running_var"] = np.ones(x.shape[1])
     return out, (x, gamma)
 '''
-ZERO_BACKWARD = "def {name}(dout, cache):\n    x, gamma = cache\n    return np.zeros_like(x), np.zeros_like(gamma), np.zeros_like(gamma)\n"
+ZERO_BACKWARD = ("def {name}(dout, cache):\n    x, gamma = cache\n"
+                 "    return np.zeros_like(x), np.zeros_like(gamma), np.zeros_like(gamma)\n")
 
 
 @pytest.mark.parametrize("dodges_probes", [True, False], ids=["probe-dodging", "honest-but-wrong"])

@@ -16,7 +16,6 @@ from autograder import sandbox
 from autograder.gradescope.bundle import FIXED_TIME, build_bundle, pinned_requirements
 from autograder.gradescope.run import modules_folder
 from autograder.misconceptions import apply
-from autograder.kit import runner
 from conftest import GRADED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +119,8 @@ def test_feedback_never_shows_the_reference_source(autograder_root, buggy):
 
 def test_modules_uploaded_inside_a_folder_are_found(autograder_root, tmp_path):
     upload = tmp_path / "upload"
-    shutil.copytree(SOLUTIONS, upload / "my-work" / "batchnorm", ignore=shutil.ignore_patterns("__pycache__", "executed"))
+    shutil.copytree(SOLUTIONS, upload / "my-work" / "batchnorm",
+                    ignore=shutil.ignore_patterns("__pycache__", "executed"))
     (upload / "__MACOSX" / "batchnorm").mkdir(parents=True)
     (upload / "__MACOSX" / "batchnorm" / "batchnorm.py").write_text("junk")
     assert modules_folder(upload, GRADED.spec.modules) == (upload / "my-work" / "batchnorm", [])
@@ -144,7 +144,8 @@ def test_bundle_is_byte_identical_and_laid_out_for_gradescope(bundle, tmp_path):
         assert archive.read("requirements.txt").decode() == pinned_requirements()
         assert f"--hidden-visibility {VISIBILITY}" in archive.read("run_autograder").decode()
         assert b"bubblewrap" in archive.read("setup.sh")
-    numpy_pin = next(line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("numpy=="))
+    pins = (ROOT / "requirements.txt").read_text().splitlines()
+    numpy_pin = next(line for line in pins if line.startswith("numpy=="))
     assert pinned_requirements() == numpy_pin + "\n"
 
 
@@ -197,7 +198,8 @@ def test_grading_options_given_to_build_are_baked_in(buggy, tmp_path):
     # The sandbox's details go to the instructor's log; the student reads about their work.
     assert named in log and "memory limit 1 GiB" in log and "memory limit" not in results["output"]
     assert results["output"].startswith(f"{results['score']:g} of 65 points from")
-    assert without_time(results) == without_time(cli_results(buggy, tmp_path, options + ["--hidden-visibility", "visible"]))
+    cli = cli_results(buggy, tmp_path, options + ["--hidden-visibility", "visible"])
+    assert without_time(results) == without_time(cli)
 
 
 def test_grading_on_gradescope_needs_numpy_alone(tmp_path):

@@ -4,18 +4,19 @@ import json
 import re
 import subprocess
 import sys
+
 import pytest
-from conftest import GRADED, MASTER, RELEASE, ROOT
-from hostile.support import explained_once
 
 from autograder.classroom import grade_class
 from autograder.grade import grade_submission
+from autograder.kit import framework
+from autograder.kit.report import group_scores
+from autograder.kit.runner import ChildRunner
 from autograder.reference import LiveReference
 from autograder.reports.results import MAX_CHECK_OUTPUT, MAX_OUTPUTS, results_dict
 from autograder.reports.tables import feedback_markdown
-from autograder.kit.report import group_scores
-from autograder.kit.runner import ChildRunner
-from autograder.kit import framework
+from conftest import GRADED, MASTER, RELEASE, ROOT
+from hostile.support import explained_once
 
 MAX = sum(c.points for c in GRADED.checks)
 

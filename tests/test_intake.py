@@ -13,12 +13,12 @@ import types
 import zipfile
 
 import pytest
-from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
 from autograder import intake
 from autograder.classroom import Progress, grade_class, no_modules
 from autograder.intake import Finder, UsageError
 from autograder.reports.tables import class_table, grades_csv
+from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
 MODULES = ("preprocessing.py", "initializers.py", "batchnorm.py")
 

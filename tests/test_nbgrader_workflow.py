@@ -11,13 +11,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
 from autograder.grade import grade_submission
 from autograder.kit.report import group_scores
 from autograder.misconceptions import apply
 from autograder.nbgrader_preprocessors import WrapLongLines
 from autograder.notebook import grade_cells
+from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
 pytestmark = pytest.mark.slow
 STUDENTS = ("solution", "untouched", "buggy", "tamperer", "measurer", "shadower", "patcher", "silencer")

@@ -5,15 +5,15 @@ import shutil
 
 import nbformat
 import pytest
-from conftest import GRADED, MASTER, RELEASE, SOLUTIONS
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from autograder.notebook import grade_cells
-
-GRADE_CELLS = grade_cells(GRADED)
 from builder.build import BuildError
 from builder.execute import execute_solutions
+from conftest import GRADED, MASTER, RELEASE, SOLUTIONS
+
+GRADE_CELLS = grade_cells(GRADED)
 
 NOTEBOOKS = ("DataPreprocessing.ipynb", "WeightInitialization.ipynb", "BatchNormalization.ipynb")
 # One grade cell per check group (its id is in GRADE_CELLS); its points must equal the

@@ -4,11 +4,11 @@ import json
 import os
 
 import pytest
-from conftest import SOLUTIONS
 
 from autograder import sandbox
 from autograder.cli import main
 from autograder.grade import grade_submission
+from conftest import SOLUTIONS
 
 
 def test_grading_is_sandboxed_by_default():

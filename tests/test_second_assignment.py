@@ -9,12 +9,12 @@ import sys
 import zipfile
 
 import pytest
-from conftest import ROOT
 from test_gradescope import run_autograder
 from test_nbgrader_workflow import nbgrader
 
 from autograder.assignments import load
 from autograder.misconceptions import apply
+from conftest import ROOT
 
 COURSE = ROOT / "tests" / "course"
 MISTAKE_SENTENCE = "values below 0 must become 0 as well: clip both ends of the interval."
@@ -86,8 +86,8 @@ def test_its_gradescope_bundle_grades_it_like_the_command_line(course, tmp_path)
     results, _ = run_autograder(root, course / "wrong")
     cli = tmp_path / "cli.json"
     run("-m", "autograder", "grade", course / "wrong", "--course", course, "--assignment", "tiny", "--json", cli)
-    without_time = [{k: v for k, v in r.items() if k != "execution_time"} for r in (results, json.loads(cli.read_text()))]
-    assert without_time[0] == without_time[1] and results["score"] == 1
+    graded = [{k: v for k, v in r.items() if k != "execution_time"} for r in (results, json.loads(cli.read_text()))]
+    assert graded[0] == graded[1] and results["score"] == 1
 
 
 @pytest.mark.slow

@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import RELEASE, ROOT
 
 from builder.build import BuildError, pin_requirements
+from conftest import RELEASE, ROOT
 
 
 def pinned(path):

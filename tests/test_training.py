@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from conftest import MASTER
 
 
@@ -43,9 +44,10 @@ def test_affine_backward_matches_numeric_gradients(training, ref, rng):
     out, cache = training.affine_forward(x, w, b)
     np.testing.assert_allclose(out, x @ w + b)
     dx, dw, db = training.affine_backward(dout, cache)
-    assert gc.rel_error(dx, gc.eval_numerical_gradient_array(lambda x: training.affine_forward(x, w, b)[0], x, dout)) < 1e-8
-    assert gc.rel_error(dw, gc.eval_numerical_gradient_array(lambda w: training.affine_forward(x, w, b)[0], w, dout)) < 1e-8
-    assert gc.rel_error(db, gc.eval_numerical_gradient_array(lambda b: training.affine_forward(x, w, b)[0], b, dout)) < 1e-8
+    numeric = gc.eval_numerical_gradient_array
+    assert gc.rel_error(dx, numeric(lambda x: training.affine_forward(x, w, b)[0], x, dout)) < 1e-8
+    assert gc.rel_error(dw, numeric(lambda w: training.affine_forward(x, w, b)[0], w, dout)) < 1e-8
+    assert gc.rel_error(db, numeric(lambda b: training.affine_forward(x, w, b)[0], b, dout)) < 1e-8
 
 
 def test_relu_backward_matches_numeric_gradient(training, ref, rng):

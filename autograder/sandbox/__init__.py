@@ -18,6 +18,8 @@ from . import scratch
 from .launchers import BubblewrapLauncher, LimitsLauncher, SandboxUnavailable, end_every_child
 from .limits import GiB, Limits
 
+__all__ = ["GiB", "Limits", "SandboxUnavailable", "launcher", "removed_on_signals"]
+
 MODES = ("auto", "bubblewrap", "limits", "none")
 NO_BUBBLEWRAP = ("bubblewrap cannot create namespaces here: install the Debian package 'bubblewrap' "
                  "(make sandbox-tools) and allow user namespaces")

@@ -54,8 +54,9 @@ class UidPool:
     user) and can all be found and killed by their uid. A uid is held through a
     lock file, so that graders running side by side never share one."""
 
-    def __init__(self, first, locks=Path(tempfile.gettempdir()) / "autograder-sandbox-uids"):
-        self.first, self.locks = first, locks
+    def __init__(self, first, locks=None):
+        self.first = first
+        self.locks = locks or Path(tempfile.gettempdir()) / "autograder-sandbox-uids"
         self.held, self.lock = {}, threading.Lock()
 
     def take(self):
@@ -244,7 +245,8 @@ class LimitsLauncher(_Confined):
     @property
     def protections(self):
         if self.drops_root:
-            who = f"an unprivileged user of its own (uid {UIDS.first} and up); its processes are killed when grading ends"
+            who = (f"an unprivileged user of its own (uid {UIDS.first} and up); its processes are killed when "
+                   "grading ends")
         else:
             who = "the grader's own user" + (" (root)" if self.as_root else "")
         return ("time limit per call", "separate process",

@@ -7,8 +7,8 @@ import shutil
 import textwrap
 import time
 from pathlib import Path
-from conftest import GRADED
 
+from conftest import GRADED
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions" / "batchnorm"

@@ -20,11 +20,17 @@ import pytest
 
 from autograder import sandbox
 from autograder.cli import main
-from autograder.sandbox import LimitsLauncher, Limits, SandboxUnavailable
+from autograder.sandbox import Limits, LimitsLauncher, SandboxUnavailable
 from autograder.sandbox.launchers import CONFINE, UIDS, _kill_all_of, _remove_files_of, _uid_of
 
-from .support import (SOLUTIONS, TIMEOUT, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
-                      outputs_of, processes_with)
+from .support import (
+    SOLUTIONS,
+    TIMEOUT,
+    assert_honest_functions_kept_their_points,
+    assert_hostile_function_earned_nothing,
+    outputs_of,
+    processes_with,
+)
 from .test_memory import GROWING_ARRAYS, ONE_HUGE_ARRAY
 from .test_time import ENDLESS_LOOP
 

@@ -9,8 +9,13 @@ from pathlib import Path
 from autograder.classroom import grade_class
 from autograder.kit import runner
 
-from .support import (ROOT, SOLUTIONS, assert_honest_functions_kept_their_points,
-                      assert_hostile_function_earned_nothing, outputs_of)
+from .support import (
+    ROOT,
+    SOLUTIONS,
+    assert_honest_functions_kept_their_points,
+    assert_hostile_function_earned_nothing,
+    outputs_of,
+)
 
 # Looks for a filled-in batchnorm_forward where the course keeps one, then on the
 # whole disk, and uses the first it finds; says what it saw when it finds none.
@@ -95,8 +100,9 @@ def he_init(fan_in, fan_out, rng=None):
 
 
 def steal(hostile):
-    places = [str(p / "batchnorm.py") for p in (SOLUTIONS, ROOT / "assignment" / "batchnorm",
-                                                ROOT / "release" / "batchnorm", ROOT / ".build" / "demo" / "reference-solution")]
+    folders = (SOLUTIONS, ROOT / "assignment" / "batchnorm", ROOT / "release" / "batchnorm",
+               ROOT / ".build" / "demo" / "reference-solution")
+    places = [str(p / "batchnorm.py") for p in folders]
     source = STEAL_THE_SOLUTION.replace("@PLACES@", repr(places)).replace("@ROOT@", str(ROOT))
     return hostile("batchnorm_forward", source)
 

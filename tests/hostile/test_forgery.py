@@ -2,8 +2,12 @@
 verdict is computed in the grader."""
 import pytest
 
-from .support import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, explained_once, \
-    outputs_of
+from .support import (
+    assert_honest_functions_kept_their_points,
+    assert_hostile_function_earned_nothing,
+    explained_once,
+    outputs_of,
+)
 
 # Patches everything a naive grader would compare with, in the child.
 MONKEYPATCH = """

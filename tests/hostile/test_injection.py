@@ -16,5 +16,6 @@ def test_a_misconception_sentence_raised_by_student_code_is_not_counted(hostile,
     result = grade(hostile("zero_centered", INJECTING))
     assert any(SENTENCE in o.output for o in result.outcomes)  # the student sees their own text...
     assert misconceptions([result], GRADED.catalogue) == []  # ...but it is not counted as the grader's finding
-    table = class_report_html([result], GRADED.catalogue).split("<h2>Most frequent misconceptions</h2>", 1)[1].split("<h2>", 1)[0]
+    page = class_report_html([result], GRADED.catalogue)
+    table = page.split("<h2>Most frequent misconceptions</h2>", 1)[1].split("<h2>", 1)[0]
     assert SENTENCE not in table and "No failed check pointed to a known misconception." in table

@@ -4,9 +4,7 @@ links are ignored; the same files, really there, earn their points."""
 import os
 import shutil
 
-from autograder.grade import grade_submission
 from autograder.gradescope.run import modules_folder, run
-
 from conftest import GRADED
 
 from .support import ROOT, SOLUTIONS

@@ -29,7 +29,8 @@ def batchnorm_backward_alt(dout, cache):
 
 def assert_memory_limit_held(result, reference_scores, gib):
     assert_hostile_function_earned_nothing(result, "batchnorm_backward_alt")
-    assert f"batchnorm_backward_alt exceeded the memory limit ({gib} GiB)" in outputs_of(result, "batchnorm_backward_alt")
+    sentence = f"batchnorm_backward_alt exceeded the memory limit ({gib} GiB)"
+    assert sentence in outputs_of(result, "batchnorm_backward_alt")
     assert_honest_functions_kept_their_points(result, reference_scores, ["batchnorm_backward_alt"])
 
 

@@ -1,9 +1,8 @@
 """Network: none, not even the grader's own loopback."""
 import socket
 import threading
+
 from autograder.kit import runner
-
-
 
 from .support import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing
 

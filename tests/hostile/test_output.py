@@ -8,8 +8,12 @@ import numpy as np
 from autograder import sandbox
 from autograder.kit import runner
 
-from .support import FUNCTIONS, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, \
-    explained_once
+from .support import (
+    FUNCTIONS,
+    assert_honest_functions_kept_their_points,
+    assert_hostile_function_earned_nothing,
+    explained_once,
+)
 
 FLOOD_MB = 300
 

@@ -4,7 +4,6 @@ import os
 import pytest
 
 from .support import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing
-from .support import assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing
 
 WHO_AM_I = """
 def he_init(fan_in, fan_out, rng=None):

@@ -3,12 +3,15 @@ cannot start more than the process limit."""
 import os
 import signal
 
-
-from autograder.sandbox import Limits
 from autograder.kit import runner
+from autograder.sandbox import Limits
 
-from .support import (assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, outputs_of,
-                      processes_with)
+from .support import (
+    assert_honest_functions_kept_their_points,
+    assert_hostile_function_earned_nothing,
+    outputs_of,
+    processes_with,
+)
 
 FORK_BOMB = """
 def zeros_init(fan_in, fan_out):

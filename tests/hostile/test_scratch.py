@@ -11,13 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
 from autograder.classroom import grade_class
 from autograder.sandbox import LimitsLauncher, SandboxUnavailable, scratch
-from autograder.sandbox.launchers import CONFINE, UIDS, _kill_all_of
+from autograder.sandbox.launchers import CONFINE, UIDS
 
-from .support import (ROOT, SOLUTIONS, assert_hostile_function_earned_nothing, build_submission, outputs_of,
-                      processes_with)
+from .support import (
+    ROOT,
+    SOLUTIONS,
+    assert_hostile_function_earned_nothing,
+    build_submission,
+    outputs_of,
+    processes_with,
+)
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are given out only by a root grader")
 
@@ -119,8 +124,8 @@ def scratch_folders_of(pid):
 
 def start_a_grader(tmp_path, marker):
     """A grader busy with a submission that sleeps; returns it once its copy exists."""
-    sleeper = build_submission(tmp_path / "sleeper", "zeros_init",
-                               f"def zeros_init(fan_in, fan_out):\n    import subprocess\n    subprocess.run(['sleep', '{marker}'])\n")
+    sleeper = build_submission(tmp_path / "sleeper", "zeros_init", "def zeros_init(fan_in, fan_out):\n"
+                               f"    import subprocess\n    subprocess.run(['sleep', '{marker}'])\n")
     grader = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(sleeper), "--timeout", "60",
                                "--sandbox", "bubblewrap"], cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)))
@@ -150,7 +155,8 @@ def test_a_killed_graders_copies_are_removed_by_the_next_grader(tmp_path, marker
     grader.wait(timeout=20)
     assert len(scratch_folders_of(grader.pid)) == 1
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(SOLUTIONS), "--sandbox", "bubblewrap"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stderr
     assert scratch_folders_of(grader.pid) == []  # ... until the next grader starts
     assert processes_with(marker) == []
@@ -159,6 +165,7 @@ def test_a_killed_graders_copies_are_removed_by_the_next_grader(tmp_path, marker
 def test_a_graders_copies_go_when_it_ends():
     done = subprocess.run([sys.executable, "-c", "from autograder.grade import grade_submission; import os; "
                            f"grade_submission({str(SOLUTIONS)!r}); print(os.getpid())"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stderr
     assert scratch_folders_of(int(done.stdout.split()[-1])) == []

@@ -2,10 +2,12 @@
 the checks of its function."""
 import pytest
 
-from .support import (TIMEOUT, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
-                      outputs_of)
-from .support import (TIMEOUT, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing,
-                      outputs_of)
+from .support import (
+    TIMEOUT,
+    assert_honest_functions_kept_their_points,
+    assert_hostile_function_earned_nothing,
+    outputs_of,
+)
 
 ENDLESS_LOOP = """
 def batchnorm_backward(dout, cache):

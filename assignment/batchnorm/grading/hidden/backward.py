@@ -9,9 +9,18 @@ import numpy as np
 
 from autograder.kit.compare import assert_substantive, assert_true
 from autograder.kit.framework import Suite
+
 from .. import ASSIGNMENT
-from ..public.inputs import BACKWARD, BACKWARD_ALT, GRADIENTS, TRAIN, backward_inputs, forward, \
-    gradients, judge_gradients
+from ..public.inputs import (
+    BACKWARD,
+    BACKWARD_ALT,
+    GRADIENTS,
+    TRAIN,
+    backward_inputs,
+    forward,
+    gradients,
+    judge_gradients,
+)
 
 suite = Suite(ASSIGNMENT, hidden=True)
 

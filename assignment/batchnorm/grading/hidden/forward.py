@@ -1,9 +1,9 @@
 """Hidden checks of batchnorm_forward."""
 import numpy as np
 
-from autograder.kit.compare import Expected, assert_close, assert_shape, assert_substantive, assert_true, \
-    result_tuple
+from autograder.kit.compare import Expected, assert_close, assert_shape, assert_substantive, assert_true, result_tuple
 from autograder.kit.framework import CheckFailed, StudentError, Suite
+
 from .. import ASSIGNMENT
 from ..public.inputs import FORWARD, batch, bn_param, forward, forward_answer, rng, stored_array
 

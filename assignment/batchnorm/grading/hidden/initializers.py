@@ -3,10 +3,18 @@ draws (thresholds derived in ``selfcheck/draws.py``)."""
 import numpy as np
 
 from autograder.kit.compare import assert_true, plain_array
-from .. import ASSIGNMENT
-from ..public.draws import FAN_IN, FAN_OUT, assert_fresh_without_rng, assert_gaussian, \
-    assert_reproducible, assert_scale, draw
 from autograder.kit.framework import Suite
+
+from .. import ASSIGNMENT
+from ..public.draws import (
+    FAN_IN,
+    FAN_OUT,
+    assert_fresh_without_rng,
+    assert_gaussian,
+    assert_reproducible,
+    assert_scale,
+    draw,
+)
 
 suite = Suite(ASSIGNMENT, hidden=True)
 

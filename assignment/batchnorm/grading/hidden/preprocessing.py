@@ -3,6 +3,7 @@ input as it was; data_preprocess is judged as the composition of the student's o
 parts (``judge_data_preprocess``)."""
 from autograder.kit.compare import assert_close
 from autograder.kit.framework import Suite
+
 from .. import ASSIGNMENT
 from ..public.inputs import PREPROCESSING, assert_leaves_input, judge_data_preprocess, rng
 
