@@ -9,7 +9,6 @@ student's code is run (in this process, or in a sandboxed child).
 from dataclasses import dataclass, field
 
 
-
 @dataclass(frozen=True)
 class Assignment:
     """What the kit knows of one assignment: its name, which module holds each

@@ -5,14 +5,34 @@ the reference solution). Every student function has at least one.
 """
 import numpy as np
 
-from ...compare import assert_close, assert_shape, assert_substantive, assert_true, plain_array, result_tuple
-from .draws import FAN_IN, FAN_OUT, assert_scale, draw
+from ...compare import (
+    assert_close,
+    assert_shape,
+    assert_substantive,
+    assert_true,
+    plain_array,
+    result_tuple,
+)
 from ...framework import Suite
+from ...runner import Seed
 
 from .. import ASSIGNMENT
-from .inputs import BACKWARD, BACKWARD_ALT, FORWARD, GRADIENTS, PREPROCESSING, TRAIN, backward_inputs, batch, forward, \
-    judge_data_preprocess, judge_gradients, rng, stored_array
-from ...runner import Seed
+from .draws import FAN_IN, FAN_OUT, assert_scale, draw
+from .inputs import (
+    BACKWARD,
+    BACKWARD_ALT,
+    FORWARD,
+    GRADIENTS,
+    PREPROCESSING,
+    TRAIN,
+    backward_inputs,
+    batch,
+    forward,
+    judge_data_preprocess,
+    judge_gradients,
+    rng,
+    stored_array,
+)
 
 suite = Suite(ASSIGNMENT, visibility="visible")
 
