@@ -101,9 +101,12 @@ def _grade(submission, name, options):
     return Result.nothing_graded(name, options.get("checks") or graded.checks, notice, status=submission.status)
 
 
-def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=None, assignment=None, **options):
+def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=None, assignment=None, cluster=None,
+                **options):
     """Grade ``submissions`` (intake.Submission objects, or submission folders) and
-    return their results in input order. With ``out``, every file goes into a staging
+    return their results in input order: in this process with one job, in ``jobs``
+    worker processes, or on the dask cluster of the client ``cluster`` (see
+    cluster.py). With ``out``, every file goes into a staging
     folder beside ``out`` (``.NAME.staging-*``): NAME.json and NAME.md per submission as
     each finishes, then grades.csv, summary.json, table.txt and report.html; the
     staging folder then replaces ``out`` whole, so no file of an earlier run survives."""
@@ -111,10 +114,10 @@ def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=
     submissions = [s if isinstance(s, Submission) else submission_at(s, graded) for s in submissions]
     names = unique_names([s.name for s in submissions])
     if out is None:
-        return _grade_all(submissions, names, None, jobs, progress, hidden_visibility, options)
+        return _grade_all(submissions, names, None, jobs, cluster, progress, hidden_visibility, options)
     check_output_folder(out)
     with fresh_folder(out) as staging:
-        results = _grade_all(submissions, names, staging, jobs, progress, hidden_visibility, options)
+        results = _grade_all(submissions, names, staging, jobs, cluster, progress, hidden_visibility, options)
         write_atomic(staging / "grades.csv", grades_csv(results, [s.source for s in submissions]))
         summary = {"submissions": [_summary_row(s, r) for s, r in zip(submissions, results)]}
         write_atomic(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
@@ -123,12 +126,12 @@ def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=
     return results
 
 
-def _grade_all(submissions, names, folder, jobs, progress, hidden_visibility, options):
+def _grade_all(submissions, names, folder, jobs, cluster, progress, hidden_visibility, options):
     bar = Progress(len(submissions)) if progress and len(submissions) > 1 else None
     results = [None] * len(submissions)
     # SIGTERM and SIGINT end the run without leaving a submission's copy or process behind.
     with sandbox.removed_on_signals():
-        for i, result in _graded(list(zip(submissions, names)), jobs, options):
+        for i, result in _graded(list(zip(submissions, names)), jobs, cluster, options):
             results[i] = result
             if folder is not None:
                 write_atomic(folder / f"{result.name}.json", results_json(result, hidden_visibility))
@@ -138,12 +141,33 @@ def _grade_all(submissions, names, folder, jobs, progress, hidden_visibility, op
     return results
 
 
-def _graded(work, jobs, options):
-    """(index, Result) of each (submission, name) of ``work``, as each is graded: in
-    this process with one job, else in ``jobs`` worker processes."""
+def _graded(work, jobs, cluster, options):
+    """(index, Result) of each (submission, name) of ``work``, as each is graded: on
+    the cluster, in this process with one job, else in ``jobs`` worker processes."""
+    if cluster is not None:
+        return _graded_on_cluster(work, cluster, options)
     if jobs == 1 or len(work) == 1:
         return ((i, _grade(submission, name, options)) for i, (submission, name) in enumerate(work))
     return _graded_in_workers(work, jobs, options)
+
+
+def _graded_on_cluster(work, cluster, options):
+    """What there is to send goes to the cluster; the rest (a missing folder, a zip
+    refused) is graded, as nothing, here."""
+    from .cluster import failure_sentence, graded_on_cluster, sendable
+    checks = options["assignment"].checks
+    sent = []
+    for i, (submission, name) in enumerate(work):
+        if sendable(submission):
+            sent.append((i, submission, name))
+        else:
+            yield i, _grade(submission, name, options)
+    for i, data in graded_on_cluster(cluster, sent, options):
+        if isinstance(data, Exception):
+            yield i, Result.nothing_graded(work[i][1], checks, failure_sentence(data),
+                                           error=f"on the dask cluster: {type(data).__name__}: {data}")
+        else:
+            yield i, from_plain(data, checks)
 
 
 def _graded_in_workers(work, jobs, options):
