@@ -2,6 +2,7 @@
 import ctypes
 import json
 import multiprocessing
+import os
 import re
 import signal
 import sys
@@ -23,11 +24,10 @@ from .reports.tables import class_table, feedback_markdown, grades_csv
 
 CLASS_FILES = ("grades.csv", "summary.json", "table.txt", "report.html")
 RESERVED = {Path(name).stem for name in CLASS_FILES}  # no student's files may take these names
-# Workers start from a clean server process rather than a fork of the grader, whose
-# threads (a pool's, a reference's) may hold locks at the moment of the fork; the
-# server imports the grader once, so each worker starts in milliseconds.
-WORKERS = multiprocessing.get_context("forkserver")
-WORKERS.set_forkserver_preload(["autograder.grade"])
+# Workers are fresh interpreters, not forks of the grader, whose threads may hold
+# locks at the moment of a fork; and children of the grader itself (a fork server's
+# would outlive it), so that the kernel can end them when it dies.
+WORKERS = multiprocessing.get_context("spawn")
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 WORKER_DIED = ("The grader's process died while grading this submission (it was killed, or ran out of memory), "
                "so nothing was graded. Your instructor can see why.")
@@ -191,7 +191,7 @@ def _in_pool(work, waiting, jobs, options, checks):
     in a fresh pool of ``jobs`` workers, yielding (index, Result) as each finishes;
     return the indexes in flight if a worker died, which breaks the pool. Only
     ``jobs`` are handed out at a time, so that those in flight are known."""
-    with ProcessPoolExecutor(jobs, mp_context=WORKERS, initializer=_start_worker) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=WORKERS, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
         running = {}
         while waiting or running:
             while waiting and len(running) < jobs:
@@ -206,12 +206,14 @@ def _in_pool(work, waiting, jobs, options, checks):
     return []
 
 
-def _start_worker():
-    """A worker dies with the grader: the kernel sends it SIGTERM when its parent
-    (the fork server, which ends with the grader) dies, and while it grades that
+def _start_worker(grader):
+    """A worker dies with the ``grader`` (its parent's pid): the kernel sends it
+    SIGTERM when the grader dies, however it died, and while the worker grades that
     signal removes its sandbox processes and copies first. Ctrl-C, which reaches
     every process of the terminal, is the grader's to handle."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != grader:  # it died before the kernel was told
+        os.kill(os.getpid(), signal.SIGTERM)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
