@@ -1,15 +1,22 @@
 """Grade a class: many submissions, in parallel, into one fresh output folder."""
+import ctypes
 import json
+import multiprocessing
+import os
 import re
+import signal
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from . import sandbox
 from .assignments import load
 from .grade import Result, grade_submission
 from .intake import Submission, UsageError, submission_at
+from .plain import from_plain, to_plain
 from .reports.class_report import class_report_html
 from .reports.files import fresh_folder, write_atomic
 from .reports.results import results_json
@@ -17,6 +24,13 @@ from .reports.tables import class_table, feedback_markdown, grades_csv
 
 CLASS_FILES = ("grades.csv", "summary.json", "table.txt", "report.html")
 RESERVED = {Path(name).stem for name in CLASS_FILES}  # no student's files may take these names
+# Workers are fresh interpreters, not forks of the grader, whose threads may hold
+# locks at the moment of a fork; and children of the grader itself (a fork server's
+# would outlive it), so that the kernel can end them when it dies.
+WORKERS = multiprocessing.get_context("spawn")
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+WORKER_DIED = ("The grader's process died while grading this submission (it was killed, or ran out of memory), "
+               "so nothing was graded. Your instructor can see why.")
 
 
 def no_modules(graded):
@@ -87,9 +101,12 @@ def _grade(submission, name, options):
     return Result.nothing_graded(name, options.get("checks") or graded.checks, notice, status=submission.status)
 
 
-def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=None, assignment=None, **options):
+def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=None, assignment=None, cluster=None,
+                **options):
     """Grade ``submissions`` (intake.Submission objects, or submission folders) and
-    return their results in input order. With ``out``, every file goes into a staging
+    return their results in input order: in this process with one job, in ``jobs``
+    worker processes, or on the dask cluster of the client ``cluster`` (see
+    cluster.py). With ``out``, every file goes into a staging
     folder beside ``out`` (``.NAME.staging-*``): NAME.json and NAME.md per submission as
     each finishes, then grades.csv, summary.json, table.txt and report.html; the
     staging folder then replaces ``out`` whole, so no file of an earlier run survives."""
@@ -97,10 +114,10 @@ def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=
     submissions = [s if isinstance(s, Submission) else submission_at(s, graded) for s in submissions]
     names = unique_names([s.name for s in submissions])
     if out is None:
-        return _grade_all(submissions, names, None, jobs, progress, hidden_visibility, options)
+        return _grade_all(submissions, names, None, jobs, cluster, progress, hidden_visibility, options)
     check_output_folder(out)
     with fresh_folder(out) as staging:
-        results = _grade_all(submissions, names, staging, jobs, progress, hidden_visibility, options)
+        results = _grade_all(submissions, names, staging, jobs, cluster, progress, hidden_visibility, options)
         write_atomic(staging / "grades.csv", grades_csv(results, [s.source for s in submissions]))
         summary = {"submissions": [_summary_row(s, r) for s, r in zip(submissions, results)]}
         write_atomic(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
@@ -109,21 +126,102 @@ def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=
     return results
 
 
-def _grade_all(submissions, names, folder, jobs, progress, hidden_visibility, options):
+def _grade_all(submissions, names, folder, jobs, cluster, progress, hidden_visibility, options):
     bar = Progress(len(submissions)) if progress and len(submissions) > 1 else None
     results = [None] * len(submissions)
     # SIGTERM and SIGINT end the run without leaving a submission's copy or process behind.
-    with sandbox.removed_on_signals(), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_grade, submission, name, options): i
-                   for i, (submission, name) in enumerate(zip(submissions, names))}
-        for future in as_completed(futures):
-            result = results[futures[future]] = future.result()
+    with sandbox.removed_on_signals():
+        for i, result in _graded(list(zip(submissions, names)), jobs, cluster, options):
+            results[i] = result
             if folder is not None:
                 write_atomic(folder / f"{result.name}.json", results_json(result, hidden_visibility))
                 write_atomic(folder / f"{result.name}.md", feedback_markdown(result))
             if bar:
                 bar.step(result)
     return results
+
+
+def _graded(work, jobs, cluster, options):
+    """(index, Result) of each (submission, name) of ``work``, as each is graded: on
+    the cluster, in this process with one job, else in ``jobs`` worker processes."""
+    if cluster is not None:
+        return _graded_on_cluster(work, cluster, options)
+    if jobs == 1 or len(work) == 1:
+        return ((i, _grade(submission, name, options)) for i, (submission, name) in enumerate(work))
+    return _graded_in_workers(work, jobs, options)
+
+
+def _graded_on_cluster(work, cluster, options):
+    """What there is to send goes to the cluster; the rest (a missing folder, a zip
+    refused) is graded, as nothing, here."""
+    from .cluster import failure_sentence, graded_on_cluster, sendable
+    checks = options["assignment"].checks
+    sent = []
+    for i, (submission, name) in enumerate(work):
+        if sendable(submission):
+            sent.append((i, submission, name))
+        else:
+            yield i, _grade(submission, name, options)
+    for i, data in graded_on_cluster(cluster, sent, options):
+        if isinstance(data, Exception):
+            yield i, Result.nothing_graded(work[i][1], checks, failure_sentence(data),
+                                           error=f"on the dask cluster: {type(data).__name__}: {data}")
+        else:
+            yield i, from_plain(data, checks)
+
+
+def _graded_in_workers(work, jobs, options):
+    """Grade ``work`` in ``jobs`` worker processes. A worker that dies (killed, out
+    of memory) breaks its pool: the submissions then in flight are each graded
+    again alone, in a pool of their own, and the rest go on in a fresh pool; a
+    submission whose worker dies again, alone, is reported with a sentence and 0."""
+    graded = options["assignment"]
+    sent = {**options, "assignment": (graded.name, graded.course)}  # a Graded holds modules: it stays here
+    waiting = deque(range(len(work)))
+    while waiting:
+        suspects = yield from _in_pool(work, waiting, jobs, sent, graded.checks)
+        for i in suspects:
+            if (yield from _in_pool(work, deque([i]), 1, sent, graded.checks)):
+                yield i, Result.nothing_graded(work[i][1], graded.checks, WORKER_DIED,
+                                               error="the worker process grading it died, twice")
+
+
+def _in_pool(work, waiting, jobs, options, checks):
+    """Grade the submissions ``waiting`` (indexes into ``work``, taken from the left)
+    in a fresh pool of ``jobs`` workers, yielding (index, Result) as each finishes;
+    return the indexes in flight if a worker died, which breaks the pool. Only
+    ``jobs`` are handed out at a time, so that those in flight are known."""
+    with ProcessPoolExecutor(jobs, mp_context=WORKERS, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+        running = {}
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                i = waiting.popleft()
+                running[pool.submit(_grade_in_worker, *work[i], options)] = i
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                if not isinstance(future.exception(), BrokenProcessPool):
+                    yield running.pop(future), from_plain(future.result(), checks)
+            if any(isinstance(future.exception(), BrokenProcessPool) for future in done):
+                return list(running.values())
+    return []
+
+
+def _start_worker(grader):
+    """A worker dies with the ``grader`` (its parent's pid): the kernel sends it
+    SIGTERM when the grader dies, however it died, and while the worker grades that
+    signal removes its sandbox processes and copies first. Ctrl-C, which reaches
+    every process of the terminal, is the grader's to handle."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != grader:  # it died before the kernel was told
+        os.kill(os.getpid(), signal.SIGTERM)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _grade_in_worker(submission, name, options):
+    """In a worker process: grade one submission, and return its Result as plain data."""
+    options = {**options, "assignment": load(*options["assignment"])}
+    with sandbox.removed_on_signals():
+        return to_plain(_grade(submission, name, options))
 
 
 def _summary_row(submission, result):

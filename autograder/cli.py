@@ -1,16 +1,26 @@
 """python -m autograder: the grader's command line (SPEC §3)."""
 import argparse
+import contextlib
+import os
 import sys
 from pathlib import Path
 
+from . import cluster
 from .assignments import names
 from .classroom import check_output_folder, grade_class
 from .intake import Finder, UsageError
-from .options import positive, add_assignment_options, add_grading_options, add_sandbox_options, \
-    graded_from_args, launcher_from_args
+from .options import (
+    add_assignment_options,
+    add_grading_options,
+    add_sandbox_options,
+    graded_from_args,
+    launcher_from_args,
+    positive,
+)
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown
+
 
 def _report_faults(results):
     """The grader's own failures go to the instructor, on stderr; students see a
@@ -44,7 +54,14 @@ def _parser():
                        help="write NAME.json and NAME.md per submission, grades.csv, summary.json, table.txt "
                             "and report.html into a staging folder beside DIR (.DIR.staging-*), which then "
                             "replaces DIR whole")
-    grade.add_argument("--jobs", type=positive(int), default=1, metavar="N", help="submissions graded at once")
+    grade.add_argument("--jobs", type=positive(int), default=1, metavar="N",
+                       help="submissions graded at once, each in a worker process of its own (default 1: in this "
+                            "process)")
+    grade.add_argument("--dask", metavar="ADDRESS", default=os.environ.get(cluster.ADDRESS_VARIABLE),
+                       help="grade on the dask.distributed cluster whose scheduler is at ADDRESS (default: "
+                            f"${cluster.ADDRESS_VARIABLE}, if set), one task per submission; --jobs is then the "
+                            "cluster's business (see docs/cluster.md; needs the optional extra "
+                            f"{cluster.REQUIREMENTS})")
     add_grading_options(grade)
     record = verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference "
                                              "(of every assignment, unless --assignment names one)")
@@ -52,7 +69,7 @@ def _parser():
     demo = verbs.add_parser("demo", help="build the demo class and grade it")
     add_assignment_options(demo)
     demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
-    demo.add_argument("--jobs", type=positive(int), default=2, metavar="N")
+    demo.add_argument("--jobs", type=positive(int), default=2, metavar="N", help="worker processes (default 2)")
     add_sandbox_options(demo)
     return parser
 
@@ -92,15 +109,17 @@ def _demo(args, graded, launcher):
 
 def _grade(args, graded, launcher):
     """Nothing is written until every PATH has been found readable and, for zips, safe."""
-    with Finder(graded) as finder:
+    with Finder(graded) as finder, contextlib.ExitStack() as on_exit:
         if args.out:
             check_output_folder(args.out)
         submissions = finder.find(args.submissions)
         if args.json and len(submissions) != 1:
             raise UsageError(f"--json takes exactly one submission, and {args.submissions[0]} holds "
                              f"{len(submissions)}; use --out DIR")
+        client = on_exit.enter_context(cluster.connect(args.dask)) if args.dask else None
         results = grade_class(submissions, out=args.out, jobs=args.jobs, timeout=args.timeout, budget=args.budget,
-                              hidden_visibility=args.hidden_visibility, launcher=launcher, assignment=graded)
+                              hidden_visibility=args.hidden_visibility, launcher=launcher, assignment=graded,
+                              cluster=client)
     _report_ungraded(submissions, results)
     _report_faults(results)
     if args.json:

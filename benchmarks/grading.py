@@ -1,5 +1,5 @@
-"""The grader's command line: start-up, one submission, classes of growing size with
-1 and 2 jobs, and the sandbox's overhead."""
+"""The grader's command line: start-up, one submission, and the sandbox's overhead
+(whole classes: classes.py)."""
 import shutil
 import statistics
 import sys
@@ -45,10 +45,6 @@ class Pool:
         return folders
 
 
-def grade_command(folders, out, jobs=1):
-    return [PYTHON, "-m", "autograder", "grade", *map(str, folders), "--out", str(out), "--jobs", str(jobs)]
-
-
 def startup_and_single(pool, repeat, hanging=True):
     """Start-up of Python with numpy, and one submission through the command line
     (with ``hanging``, also the demo submission that never returns)."""
@@ -69,36 +65,6 @@ def startup_and_single(pool, repeat, hanging=True):
         section.notes.append("A hanging function costs the call timeout (5 s) once: the grader does not "
                              "call a function again after it timed out.")
     section.notes.append(f"`{SINGLE}` is the solution version with one catalogued mistake.")
-    return section, measured
-
-
-def classes(pool, sizes, jobs_list, extra=()):
-    """Whole classes through ``python -m autograder grade ... --out DIR --jobs N``.
-    ``extra`` lists further (size, jobs) pairs measured once, e.g. (500, 2)."""
-    section = Section("Classes", ["submissions", "jobs", "wall time", "per submission", "vs. 1 job"])
-    measured = {}
-    runs = [(size, jobs) for size in sizes for jobs in jobs_list] + list(extra)
-    for size, jobs in runs:
-        folders = pool.make_class(size, "class")
-        out = pool.scratch / f"grades-{size}-{jobs}"
-        wall = seconds(lambda: run(grade_command(folders, out, jobs), cwd=ROOT), 1)
-        graded = len(list(out.glob("student-*.json")))
-        if graded != size:
-            raise RuntimeError(f"the class of {size} produced {graded} result files")
-        measured[size, jobs] = wall
-        serial = measured.get((size, 1))
-        speedup = f"{serial / wall:.2f}x faster" if serial and jobs > 1 else ""
-        section.rows.append([size, jobs, fmt(wall), fmt(wall / size), speedup])
-        shutil.rmtree(pool.scratch / f"class-{size}")
-    section.notes.append(f"Each class is {pool.composition()}. Wall time includes the command's start-up "
-                         "and writing every result, feedback file, grades.csv and the HTML class report.")
-    for jobs in jobs_list:
-        per = [(s, measured[s, j] / s) for s, j in measured if j == jobs]
-        if len(per) > 1:
-            (small, a), (large, b) = min(per), max(per)
-            section.notes.append(f"With {jobs} job{'s' if jobs > 1 else ''}, the time per submission at {large} submissions is "
-                                 f"{b / a:.2f}x that at {small}: grading time grows "
-                                 f"{'linearly' if 0.8 < b / a < 1.2 else 'non-linearly'} with class size.")
     return section, measured
 
 
