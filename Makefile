@@ -20,12 +20,13 @@ sandbox-tools:
 	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap >/dev/null; }; }; } || \
 	  echo "note: bubblewrap (bwrap) is not installed, so grading falls back to resource limits only; see docs/sandbox.md"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dask.txt pyproject.toml
 	@echo "Installing the pinned packages of requirements.txt into $(VENV)/ (numpy, scipy, scikit-learn,"
-	@echo "matplotlib, Jupyter, nbgrader, pytest, ruff and their dependencies: about 120 packages);"
+	@echo "matplotlib, Jupyter, nbgrader, pytest, ruff, Dask (requirements-dask.txt) and their dependencies:"
+	@echo "about 130 packages);"
 	@echo "this usually takes 2-3 minutes, once."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dask.txt
 	# This project (pyproject.toml: the autograder, builder and benchmarks packages and the
 	# `autograder` command), installed in place so that edits take effect at once.
 	rm -f "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/batchnorm-course.pth"
