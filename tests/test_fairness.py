@@ -166,3 +166,90 @@ def test_a_forward_mistake_is_never_charged_to_the_backward(demo, mistake):
     scores = scores_of(demo[mistake])
     for group in ("batchnorm_backward", "batchnorm_backward_alt"):
         assert scores[group] == (POINTS[group], POINTS[group])
+
+
+def forward_body(body):
+    """A batchnorm_forward that computes ``out`` (and ``cache``) its own way from x, gamma
+    and beta, and keeps the contract's running statistics."""
+    return ("def batchnorm_forward(x, gamma, beta, bn_param):\n"
+            "    D = x.shape[1]\n"
+            "    bn_param.setdefault('running_mean', np.zeros(D))\n"
+            "    bn_param.setdefault('running_var', np.zeros(D))\n"
+            "    if bn_param['mode'] not in ('train', 'test'):\n"
+            "        raise ValueError('mode')\n"
+            + "".join(f"    {line}\n" for line in body.splitlines()) +
+            "    return out, cache\n")
+
+
+def backward_body(name, body):
+    return f"def {name}(dout, cache):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+# Forwards that are not batch norm, each with backward passes that are exactly right
+# for it: judging them against such a forward would pay for a trivial derivation.
+NOT_BATCH_NORM = {
+    "affine only": ("out = gamma * x + beta\ncache = (x, gamma)",
+                    "x, gamma = cache\nreturn dout * gamma, (dout * x).sum(axis=0), dout.sum(axis=0)"),
+    "centred only": ("out = gamma * (x - x.mean(axis=0)) + beta\ncache = (x, gamma)",
+                     "x, gamma = cache\ng = dout * gamma\n"
+                     "return g - g.mean(axis=0), (dout * (x - x.mean(axis=0))).sum(axis=0), dout.sum(axis=0)"),
+    "constant, tiny gradients": ("out = np.ones_like(x)\ncache = (x, gamma)",
+                                 "x, gamma = cache\nreturn np.full_like(x, 1e-300), np.full_like(gamma, 1e-300), "
+                                 "np.full_like(gamma, 1e-300)"),
+}
+
+
+@pytest.mark.parametrize("kind", NOT_BATCH_NORM)
+def test_a_backward_derived_for_a_forward_that_is_not_batch_norm_earns_nothing(solution_copy, kind):
+    forward, backward = NOT_BATCH_NORM[kind]
+    replace_function(solution_copy / "batchnorm.py", "batchnorm_forward", forward_body(forward))
+    for name in ("batchnorm_backward", "batchnorm_backward_alt"):
+        replace_function(solution_copy / "batchnorm.py", name, backward_body(name, backward))
+    result = grade_submission(solution_copy)
+    # Well-formed gradients that leave dout alone keep those two properties; no value check pays.
+    paid = [o.check.name for o in result.outcomes if o.score and o.check.group.startswith("batchnorm_backward")
+            and not o.check.name.endswith(("of the right shapes", "dout is not modified"))]
+    assert paid == []
+
+
+@pytest.mark.parametrize("needs", ["running_mean", "eps"])
+def test_a_forward_that_insists_on_a_key_of_bn_param_costs_the_forward_only(solution_copy, needs):
+    """bn_param['running_mean'] (or ['eps']) read without its default: the backward
+    checks give every key, and only the forward's check of that default loses."""
+    default = {"running_mean": 'bn_param.get("running_mean", np.zeros(D))', "eps": 'bn_param.get("eps", 1e-5)'}
+    result = grade_submission(patched(solution_copy, "batchnorm", (default[needs], f'bn_param["{needs}"]')))
+    lost = [o for o in failed(result)]
+    assert lost and all(o.check.group == "batchnorm_forward" for o in lost)
+    assert sum(o.check.points for o in lost) <= 2
+
+
+def test_a_forward_that_gives_nan_on_a_constant_feature_costs_the_backward_nothing(solution_copy):
+    """eps left out of the forward: NaN where a feature is constant. That input cannot
+    judge the backward; the others do, and the backward is right."""
+    result = grade_submission(patched(solution_copy, "batchnorm", ("np.sqrt(var + eps)", "np.sqrt(var)")))
+    scores = scores_of(result)
+    for group in ("batchnorm_backward", "batchnorm_backward_alt"):
+        assert scores[group] == (POINTS[group], POINTS[group])
+
+
+def test_functions_that_return_a_constant_earn_nothing(solution_copy):
+    replace_function(solution_copy / "batchnorm.py", "batchnorm_forward", forward_body(
+        "out = np.ones_like(x)\ncache = (x, gamma)"))
+    for name in ("batchnorm_backward", "batchnorm_backward_alt"):
+        replace_function(solution_copy / "batchnorm.py", name, backward_body(
+            name, "x, gamma = cache\nreturn np.ones_like(x), np.ones_like(gamma), np.ones_like(gamma)"))
+    scores = scores_of(grade_submission(solution_copy))
+    assert scores["batchnorm_forward"][0] == scores["batchnorm_backward"][0] == 0
+    assert scores["batchnorm_backward_alt"][0] == 0
+
+
+@pytest.mark.parametrize("parts", [("X + 1", "X"), ("X - X.mean(axis=0)", "X")], ids=["shifted", "not-normalized"])
+def test_data_preprocess_earns_nothing_from_parts_that_do_nothing(solution_copy, parts):
+    centre, normalize = parts
+    module = solution_copy / "preprocessing.py"
+    replace_function(module, "zero_centered", f"def zero_centered(X):\n    X = np.asarray(X, dtype=float)\n"
+                                              f"    return {centre}\n")
+    replace_function(module, "normalized", f"def normalized(X):\n    X = np.asarray(X, dtype=float)\n"
+                                           f"    return {normalize}\n")
+    result = grade_submission(solution_copy)
+    assert not [o.check.name for o in result.outcomes if o.score and "data_preprocess" in o.check.tags]

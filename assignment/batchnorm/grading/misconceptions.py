@@ -71,6 +71,10 @@ CATALOGUE = (
             (("return X - X.mean(axis=0)", "return X - X.mean()"),),
             "you subtract one mean of the whole array; centre every feature separately with the mean "
             "over the examples (axis=0)."),
+    Mistake("pre-std-zero-not-guarded", "normalized",
+            (("return X / np.where(std == 0, 1.0, std)", "return X / std"),),
+            "a feature whose standard deviation is 0 (a constant feature) is divided by 0, which gives NaN; "
+            "divide it by 1 instead: X / np.where(std == 0, 1.0, std)."),
     Mistake("pre-sample-std", "normalized",
             (("std = X.std(axis=0)", "std = X.std(axis=0, ddof=1)"),),
             "you divide by the sample standard deviation (ddof=1); use the population one (ddof=0)."),

@@ -35,22 +35,23 @@ def _assert_step(student, ref, x, gamma, beta, param, tried):
 
 def _assert_out(student, ref, x, gamma, beta, tried):
     """Compare out of one train-mode call (the running statistics have checks of their own)."""
-    expected = ref.expect("batchnorm_forward", x, gamma, beta, bn_param("train"), pick=_out)
-    out, _, _ = forward(student, x, gamma, beta, bn_param("train"), expected=expected)
+    param = bn_param("train", x.shape[1])
+    expected = ref.expect("batchnorm_forward", x, gamma, beta, dict(param), pick=_out)
+    out, _, _ = forward(student, x, gamma, beta, param, expected=expected)
     assert_close(out, expected, what="out of batchnorm_forward", tried=tried)
 
 
 @suite.check("batchnorm_forward: test mode uses the running averages of several train steps",
              group="batchnorm_forward", points=2, tags=FORWARD)
 def forward_test_after_training(student, ref):
-    param = bn_param("train")
     D = 4
+    param = bn_param("train", D)
     for step in range(5):
         x, gamma, beta = batch(200 + step, 16, D, mean=2.0)
         _, _, param = forward(student, x, gamma, beta, param, keep_cache=False)
     running = {k: stored_array(param, k, D) for k in RUNNING}
     x, gamma, beta = batch(210, 7, D, mean=2.0)
-    _assert_step(student, ref, x, gamma, beta, bn_param("test", **running),
+    _assert_step(student, ref, x, gamma, beta, bn_param("test", D, **running),
                  "in test mode with the running statistics your code stored after 5 train steps")
 
 
@@ -58,7 +59,7 @@ def forward_test_after_training(student, ref):
              points=2, tags=FORWARD)
 def forward_running_several(student, ref):
     D = 3
-    param = bn_param("train", running_mean=rng(220).normal(size=D), running_var=rng(221).uniform(0.5, 2, D))
+    param = bn_param("train", D, running_mean=rng(220).normal(size=D), running_var=rng(221).uniform(0.5, 2, D))
     expected = dict(param)
     for step in range(4):
         x, gamma, beta = batch(222 + step, 10, D, mean=-1.0, scale=2.0)
@@ -108,9 +109,9 @@ def forward_given_parameters(student, ref):
              tags=FORWARD)
 def forward_bad_mode(student, ref):
     x, gamma, beta = batch(240, 4, 3)
-    forward(student, x, gamma, beta, bn_param("train"), keep_cache=False)  # raising is not all it does
+    forward(student, x, gamma, beta, bn_param("train", 3), keep_cache=False)  # raising is not all it does
     try:
-        student.call("batchnorm_forward", x, gamma, beta, {"mode": "evaluate"}, keep=[1])
+        student.call("batchnorm_forward", x, gamma, beta, bn_param("evaluate", 3), keep=[1])
     except StudentError as err:
         if "ValueError" in err.raised:  # ValueError itself or a subclass of it
             return
@@ -126,7 +127,7 @@ def forward_leaves_arguments(student, ref):
     x, gamma, beta = batch(250, 6, 3)
     for mode in ("train", "test"):
         call = student.call("batchnorm_forward", x, gamma, beta,
-                            bn_param(mode, running_mean=np.full(3, 0.1), running_var=np.full(3, 1.5)), keep=[1])
+                            bn_param(mode, 3, running_mean=np.full(3, 0.1), running_var=np.full(3, 1.5)), keep=[1])
         forward_answer(call.value, x)  # a real answer, not only untouched arguments
         for name, before, after in zip(("x", "gamma", "beta"), (x, gamma, beta), call.args):
             assert_true(isinstance(after, np.ndarray) and np.array_equal(before, after),
@@ -138,9 +139,9 @@ def forward_leaves_arguments(student, ref):
              points=1, tags=FORWARD)
 def forward_shapes(student, ref):
     x, gamma, beta = batch(255, 7, 3)
-    expected = {what: ref.expect("batchnorm_forward", x, gamma, beta, bn_param("train"), pick=pick)
+    expected = {what: ref.expect("batchnorm_forward", x, gamma, beta, bn_param("train", 3), pick=pick)
                 for what, pick in (("out", _out), *((key, _running(key)) for key in RUNNING))}
-    call = student.call("batchnorm_forward", x, gamma, beta, bn_param("train"), keep=[1])
+    call = student.call("batchnorm_forward", x, gamma, beta, bn_param("train", 3), keep=[1])
     out = assert_shape(result_tuple(call.value, "batchnorm_forward", 2)[0], expected["out"],
                        what="out of batchnorm_forward", function="batchnorm_forward")
     assert_substantive(out, "out of batchnorm_forward", x)
@@ -191,13 +192,14 @@ def forward_test_keeps_running(student, ref):
     x, gamma, beta = batch(300, 5, 3)
     running_mean, running_var = np.array([0.5, -1.0, 2.0]), np.array([1.0, 4.0, 0.25])
     _, _, after = forward(student, x, gamma, beta,
-                          bn_param("test", running_mean=running_mean, running_var=running_var), keep_cache=False)
+                          bn_param("test", 3, running_mean=running_mean, running_var=running_var), keep_cache=False)
     assert_close(stored_array(after, "running_mean", 3), running_mean, what="bn_param['running_mean']",
                  tried="after a test-mode call (it must not change)")
     assert_close(stored_array(after, "running_var", 3), running_var, what="bn_param['running_var']",
                  tried="after a test-mode call (it must not change)")
-    expected = ref.expect("batchnorm_forward", x, gamma, beta, bn_param("test"),
+    no_statistics = {"mode": "test", "eps": 1e-5}  # the one check of their default: zeros
+    expected = ref.expect("batchnorm_forward", x, gamma, beta, dict(no_statistics),
                           pick=lambda result, args: args[3]["running_mean"])
-    _, _, fresh = forward(student, x, gamma, beta, bn_param("test"), keep_cache=False)
+    _, _, fresh = forward(student, x, gamma, beta, no_statistics, keep_cache=False)
     assert_close(stored_array(fresh, "running_mean", 3, expected), expected, what="bn_param['running_mean']",
                  tried="after a test-mode call on a bn_param without running statistics (default zeros)")
