@@ -62,8 +62,8 @@ def test_a_function_that_floods_and_answers_right_keeps_its_points(hostile, grad
     folder = hostile("zero_centered", FLOOD_THEN_ANSWER)
     before = peak_rss_mb()
     copy = shutil.copytree(folder, sandbox.scratch.new_copy(), dirs_exist_ok=True)  # the sandbox runs scratch copies
-    with runner.ChildRunner(copy, FUNCTIONS, timeout=20, launcher=bubblewrap) as runner:
-        call = runner.call("zero_centered", np.ones((4, 3)))
+    with runner.ChildRunner(copy, FUNCTIONS, timeout=20, launcher=bubblewrap) as child:
+        call = child.call("zero_centered", np.ones((4, 3)))
     dropped = int(call.output.split("[... ")[1].split()[0])
     assert len(call.output) < 10_000 and dropped > FLOOD_MB * 1e6 - 10_000
     result = grade(folder, timeout=20)
