@@ -225,6 +225,12 @@ class ChildRunner:
             f"the process running {function} ended without answering (exit status {returncode}); "
             "does your code call sys.exit or os._exit, or crash the interpreter?")
 
+    def start(self):
+        """Start the child now rather than at the first call, so that its start-up
+        (Python and numpy) overlaps the caller's own work."""
+        if self._process is None:
+            self._start()
+
     def _start(self):
         read_fd, write_fd = os.pipe()
         try:
