@@ -48,7 +48,7 @@ class LiveReference:
     shared by every submission graded there; and the mistakes run only when a check
     first asks for them (a right answer never does)."""
 
-    def __init__(self, graded, memo_size=4096):
+    def __init__(self, graded, memo_size=1024):
         self.functions = graded.spec.functions
         master = graded.master
         sources = {m: (master / f"{m}.py").read_text() for m in set(self.functions.values())}
@@ -61,7 +61,10 @@ class LiveReference:
                                                               apply(mistake, sources[module], module),
                                                               master / f"{module}.py")))
         self.memo_size = memo_size
-        self._answers = {}  # question -> Answer, oldest first
+        # question -> Answer, least recently used first. A class adds a few questions
+        # per submission (inputs made from a student's own answers): the bound keeps
+        # memory flat; the questions every submission asks stay in use.
+        self._answers = {}
         self._lock = threading.Lock()
 
     def for_check(self, name):
@@ -95,9 +98,10 @@ class LiveReference:
         except TypeError:  # a value that cannot be told apart by its contents: not kept
             key = None
         with self._lock:
-            found = self._answers.get(key) if key is not None else None
-        if found is not None:
-            return found
+            found = self._answers.pop(key, None) if key is not None else None
+            if found is not None:
+                self._answers[key] = found  # now the most recently used
+                return found
         value = _frozen(np.asarray(run(self.modules[self.functions[function]])))
         answer = Answer(value, function, lambda: self._compare_with_mistakes(value, run, functions))
         if key is None:

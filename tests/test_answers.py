@@ -114,9 +114,13 @@ def test_threads_share_one_answer_and_its_mistakes_run_once(monkeypatch):
     assert len(answers) == 8 and all(a is answers[0] for a in answers) and runs == [1]
 
 
-def test_the_kept_answers_are_bounded():
+def test_the_kept_answers_are_bounded_and_the_least_recently_used_goes_first():
     live = LiveReference(GRADED, memo_size=2)
-    first, second, third = (live.expect("zero_centered", np.full((2, 2), float(v))) for v in range(3))
-    assert live.expect("zero_centered", np.full((2, 2), 2.0)) is third
-    assert live.expect("zero_centered", np.full((2, 2), 1.0)) is second
-    assert live.expect("zero_centered", np.full((2, 2), 0.0)) is not first  # the oldest was let go
+
+    def ask(v):
+        return live.expect("zero_centered", np.full((2, 2), float(v)))
+    first, second = ask(0), ask(1)
+    assert ask(0) is first  # 0 is now more recent than 1
+    third = ask(2)  # 1 goes
+    assert ask(0) is first and ask(2) is third
+    assert ask(1) is not second and len(live._answers) == 2
