@@ -64,7 +64,7 @@ def startup_and_single(pool, repeat, hanging=True):
     times = {what: [] for what in commands}
     for _ in range(repeat + 1):
         for what, argv in commands.items():
-            times[what].append(seconds(lambda: run(argv, cwd=ROOT), 1))
+            times[what].append(seconds(lambda argv=argv: run(argv, cwd=ROOT), 1))
     baseline, cli = (statistics.median(times[what][1:]) for what in commands)
     section.rows.append(["`python -c \"import numpy\"` (baseline)", fmt(baseline), repeat, "1x"])
     section.rows.append([f"`python -m autograder grade {SINGLE} --json FILE`", fmt(cli), repeat,

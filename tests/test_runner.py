@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -188,7 +189,7 @@ def test_a_large_reply_crosses_a_pipe_of_a_mebibyte(tmp_path):
     (tmp_path / "big.py").write_text("import numpy as np\n\n\ndef big():\n    return np.ones((500, 300))\n")
     with runner.ChildRunner(tmp_path, {"big": "big"}) as child:
         assert child.call("big").value.sum() == 150_000
-        limit = int(open("/proc/sys/fs/pipe-max-size").read())
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
         assert fcntl.fcntl(child._responses.fd, fcntl.F_GETPIPE_SZ) >= min(limit, runner.client.PIPE_SIZE)
 
 
