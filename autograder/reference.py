@@ -158,8 +158,9 @@ def _frozen(array):
 
 def question_key(value):
     """A hashable key equal for equal questions: arrays by dtype, shape and bytes,
-    floats by their exact repr (-0.0 is not 0.0), a pick by its code, defaults and
-    closure. TypeError for anything else."""
+    floats by their exact repr (-0.0 is not 0.0), a pick by where it is defined, its
+    code, defaults and closure (a pick reads no global that changes between
+    submissions). TypeError for anything else."""
     kind = type(value)
     if value is None or kind in (bool, int, str):
         return kind.__name__, value
@@ -178,7 +179,8 @@ def question_key(value):
         return "seed", question_key(value.seed)
     if kind is types.FunctionType:
         cells = tuple(question_key(c.cell_contents) for c in value.__closure__ or ())
-        return "function", value.__code__, question_key(value.__defaults__), question_key(value.__kwdefaults__), cells
+        return ("function", value.__module__, value.__qualname__, value.__code__, question_key(value.__defaults__),
+                question_key(value.__kwdefaults__), cells)
     raise TypeError(f"no key for a {kind.__name__}")
 
 
