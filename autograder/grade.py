@@ -136,6 +136,7 @@ def _grade_folder(submission, graded, checks, launcher, timeout, budget, name, s
         runner = ChildRunner(scratch, graded.spec.functions, timeout=timeout, budget=budget,
                              launcher=launcher or sandbox.launcher())
         with runner:
+            runner.start()  # while the reference loads and the first check prepares its inputs
             outcomes = run_checks(checks, runner, reference(graded))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -8,6 +8,7 @@ import copy
 import importlib.util
 import json
 import threading
+import types
 import warnings
 
 import numpy as np
@@ -40,9 +41,14 @@ def _realize(value):
 
 
 class LiveReference:
-    """Runs the reference and every catalogued mistake of the function asked about."""
+    """Runs the reference and every catalogued mistake of the function asked about.
 
-    def __init__(self, graded):
+    An answer depends only on the question (the function, the arguments' values and
+    the pick), never on the submission, so each is computed once per process and
+    shared by every submission graded there; and the mistakes run only when a check
+    first asks for them (a right answer never does)."""
+
+    def __init__(self, graded, memo_size=1024):
         self.functions = graded.spec.functions
         master = graded.master
         sources = {m: (master / f"{m}.py").read_text() for m in set(self.functions.values())}
@@ -54,28 +60,58 @@ class LiveReference:
             self.mistakes.append((mistake, module_from_source(f"_mistake_{mistake.id}",
                                                               apply(mistake, sources[module], module),
                                                               master / f"{module}.py")))
+        self.memo_size = memo_size
+        # question -> Answer, least recently used first. A class adds a few questions
+        # per submission (inputs made from a student's own answers): the bound keeps
+        # memory flat; the questions every submission asks stay in use.
+        self._answers = {}
+        self._lock = threading.Lock()
 
     def for_check(self, name):
         return self
 
     def expect(self, function, *args, pick=None, **kwargs):
+        # The mistakes may run later, after the check changed its arrays: they run on a copy.
+        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+
         def run(module):
             realized = _realize(args)
             result = getattr(module, function)(*realized, **_realize(kwargs))
             return pick(result, realized) if pick else result
-        return self._compare_with_mistakes(function, run, {function})
+        return self._answer(("expect", function, args, kwargs, pick), function, run, {function})
 
     def expect_backward(self, function, x, gamma, beta, dout, bn_param, pick):
         """``pick`` of ``function(dout, cache)`` after a train-mode forward on x. Besides
         the mistakes of ``function``, the alternates hold what the reference backward
         gives after each known mistake of the forward."""
+        x, gamma, beta, dout, bn_param = copy.deepcopy((x, gamma, beta, dout, bn_param))
+
         def run(module):
             _, cache = module.batchnorm_forward(x.copy(), gamma.copy(), beta.copy(), dict(bn_param))
             return pick(getattr(module, function)(dout.copy(), cache))
-        return self._compare_with_mistakes(function, run, {function, "batchnorm_forward"})
+        return self._answer(("backward", function, x, gamma, beta, dout, bn_param, pick), function, run,
+                            {function, "batchnorm_forward"})
 
-    def _compare_with_mistakes(self, function, run, functions):
-        value = np.asarray(run(self.modules[self.functions[function]]))
+    def _answer(self, question, function, run, functions):
+        try:
+            key = question_key(question)
+        except TypeError:  # a value that cannot be told apart by its contents: not kept
+            key = None
+        with self._lock:
+            found = self._answers.pop(key, None) if key is not None else None
+            if found is not None:
+                self._answers[key] = found  # now the most recently used
+                return found
+        value = _frozen(np.asarray(run(self.modules[self.functions[function]])))
+        answer = Answer(value, function, lambda: self._compare_with_mistakes(value, run, functions))
+        if key is None:
+            return answer
+        with self._lock:
+            if key not in self._answers and len(self._answers) >= self.memo_size:
+                del self._answers[next(iter(self._answers))]
+            return self._answers.setdefault(key, answer)
+
+    def _compare_with_mistakes(self, value, run, functions):
         alternates = []
         for mistake, module in self.mistakes:
             if mistake.function not in functions:
@@ -86,7 +122,7 @@ class LiveReference:
                     warnings.simplefilter("ignore")
                     wrong = run(module)
                     if wrong is not None:
-                        wrong = np.asarray(wrong)
+                        wrong = _frozen(np.asarray(wrong))
                         if wrong.shape == value.shape and np.allclose(wrong, value, rtol=1e-6, atol=1e-8):
                             continue
             except KeyError:  # the mistake never stores the value asked for
@@ -94,7 +130,58 @@ class LiveReference:
             except Exception:  # a mistake that cannot even run on these inputs matches nothing
                 continue
             alternates.append(Alternate(mistake.id, mistake.function, mistake.sentence, wrong))
-        return Expected(value, alternates, function)
+        return alternates
+
+
+class Answer(Expected):
+    """An Expected whose alternates are computed by ``alternates_of()`` when first
+    asked for, once, even when several threads share it."""
+
+    def __init__(self, value, function, alternates_of):
+        self.value, self.function = value, function
+        self._alternates_of, self._alternates = alternates_of, None
+        self._lock = threading.Lock()
+
+    @property
+    def alternates(self):
+        with self._lock:
+            if self._alternates is None:
+                self._alternates, self._alternates_of = self._alternates_of(), None
+            return self._alternates
+
+
+def _frozen(array):
+    """``array`` made read-only: an answer is shared by every submission, so no check may change it."""
+    array.flags.writeable = False
+    return array
+
+
+def question_key(value):
+    """A hashable key equal for equal questions: arrays by dtype, shape and bytes,
+    floats by their exact repr (-0.0 is not 0.0), a pick by where it is defined, its
+    code, defaults and closure (a pick reads no global that changes between
+    submissions). TypeError for anything else."""
+    kind = type(value)
+    if value is None or kind in (bool, int, str):
+        return kind.__name__, value
+    if kind is float:
+        return "float", repr(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+        if array.dtype.hasobject:
+            raise TypeError("an array of objects")
+        return "array", kind.__name__, array.dtype.str, array.shape, array.tobytes()
+    if kind in (tuple, list):
+        return kind.__name__, tuple(question_key(v) for v in value)
+    if kind is dict:
+        return "dict", tuple((question_key(k), question_key(v)) for k, v in value.items())
+    if kind is Seed:
+        return "seed", question_key(value.seed)
+    if kind is types.FunctionType:
+        cells = tuple(question_key(c.cell_contents) for c in value.__closure__ or ())
+        return ("function", value.__module__, value.__qualname__, value.__code__, question_key(value.__defaults__),
+                question_key(value.__kwdefaults__), cells)
+    raise TypeError(f"no key for a {kind.__name__}")
 
 
 class RecordingReference:

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from autograder.reports.files import write_atomic
 
-from . import classes, grading, machine, nbgrader_autograde, numerics
+from . import calls, classes, grading, machine, nbgrader_autograde, numerics
 from .sections import Section, Target, fmt
 
-FULL = {"repeat": 5, "sizes": (50, 200), "extra": ((500, 2),), "nbgrader_class": 4, "hanging": True}
-QUICK = {"repeat": 2, "sizes": (3, 6), "extra": (), "nbgrader_class": 2, "hanging": False}
+FULL = {"repeat": 5, "sizes": (50, 200), "extra": ((500, 2),), "nbgrader_class": 4, "hanging": True,
+        "calls": 2000}
+QUICK = {"repeat": 2, "sizes": (3, 6), "extra": (), "nbgrader_class": 2, "hanging": False,
+         "calls": 200}
 
 
 def _parser():
@@ -28,7 +30,7 @@ def _parser():
 
 
 def targets(measured):
-    found = []
+    found = call_targets(measured)
     if "nbgrader_per_submission" in measured:
         ratio = measured["nbgrader_per_submission"] / measured["cli_per_submission"]
         single = measured["nbgrader_single"] / measured["cli_single"]
@@ -49,6 +51,18 @@ def targets(measured):
     found.append(Target("backward_alt at least 1.5x faster than the staged backward at N=100, D=500",
                         f"{speedup:.2f}x", speedup >= 1.5))
     return found
+
+
+def call_targets(measured):
+    """One submission from the command line, and one call to the child."""
+    ratio = measured["cli_single"] / measured["baseline"]
+    return [Target(f"one submission from the command line at most {grading.CLI_TARGET:g}x the "
+                   "`python -c \"import numpy\"` start-up",
+                   f"{ratio:.1f}x ({fmt(measured['cli_single'])} vs. {fmt(measured['baseline'])})",
+                   ratio <= grading.CLI_TARGET),
+            Target(f"a call to the child with a small array at most {calls.TARGET * 1e3:g} ms (median)",
+                   f"{calls.micro(measured['call'])} ({measured['call'] / measured['bare_pipe']:.0f}x a bare pipe "
+                   f"round trip, {calls.micro(measured['bare_pipe'])})", measured["call"] <= calls.TARGET)]
 
 
 def markdown(description, sections, found, command):
@@ -79,6 +93,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="batchnorm-bench-") as scratch:
         pool = grading.Pool(scratch)
         record(grading.startup_and_single(pool, plan["repeat"], plan["hanging"]))
+        record(calls.round_trip(plan["calls"]))
         record(classes.classes(pool, plan["sizes"], (1, 2), plan["extra"]))
         measured["cli_per_submission"] = measured["classes"][plan["sizes"][0], 1] / plan["sizes"][0]
         if args.no_nbgrader:

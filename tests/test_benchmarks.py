@@ -14,7 +14,7 @@ def test_quick_benchmark_reports_every_part(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     text = report.read_text()
-    for heading in ("Targets", "One submission", "Classes", "nbgrader autograde vs. the command line",
+    for heading in ("Targets", "One submission", "A call to the child", "Classes", "nbgrader autograde vs. the command line",
                     "Sandbox overhead", "Batch norm: staged backward vs. backward_alt (float64)",
                     "Gradient checks: directional vs. full centred differences"):
         assert f"\n## {heading}\n" in text

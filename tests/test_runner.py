@@ -1,10 +1,12 @@
 """The plain-data boundary between grader and student code, and the public self-check."""
+import fcntl
 import io
 import json
 import subprocess
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,6 +150,59 @@ def test_calls_stop_when_the_submission_used_up_its_budget(tmp_path):
         with pytest.raises(StudentError, match="used up its time budget"):
             child.call("nap", 0)
         assert time.monotonic() - start < 0.05
+
+
+LEAVES_A_MESSAGE = """
+import os
+import sys
+import threading
+import time
+
+
+def leave_a_message():
+    def later():
+        time.sleep(0.2)
+        header = b'"receivedX"'
+        os.write(int(sys.argv[2]), len(header).to_bytes(8, "little") + header)
+    threading.Thread(target=later, daemon=True).start()
+    return os.getpid()
+
+
+def answer():
+    return os.getpid()
+"""
+
+
+def test_a_child_that_an_earlier_call_left_writing_is_replaced(tmp_path):
+    """A well-formed message where the receipt should be: the request goes to a fresh child."""
+    (tmp_path / "late.py").write_text(LEAVES_A_MESSAGE)
+    with runner.ChildRunner(tmp_path, {"leave_a_message": "late", "answer": "late"}) as child:
+        first = child.call("leave_a_message").value
+        time.sleep(0.4)
+        second = child.call("answer").value
+        assert isinstance(second, int) and second != first
+        assert child.call("answer").value == second
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are set on Linux only")
+def test_a_large_reply_crosses_a_pipe_of_a_mebibyte(tmp_path):
+    (tmp_path / "big.py").write_text("import numpy as np\n\n\ndef big():\n    return np.ones((500, 300))\n")
+    with runner.ChildRunner(tmp_path, {"big": "big"}) as child:
+        assert child.call("big").value.sum() == 150_000
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        assert fcntl.fcntl(child._responses.fd, fcntl.F_GETPIPE_SZ) >= min(limit, runner.client.PIPE_SIZE)
+
+
+def test_a_header_is_measured_only_when_it_could_exceed_a_bound(monkeypatch):
+    """Honest messages skip the scan of their bytes; one with enough brackets is scanned."""
+    scanned, frombuffer = [], np.frombuffer
+    monkeypatch.setattr(wire.np, "frombuffer", lambda *a, **k: scanned.append(1) or frombuffer(*a, **k))
+    request = {"args": [np.ones((4, 3)), {"mode": "train", "running_mean": np.zeros(3)}], "keep": []}
+    np.testing.assert_array_equal(roundtrip(request)["args"][0], np.ones((4, 3)))
+    assert len(scanned) == 2  # the bytes of the two arrays, decoded
+    with pytest.raises(wire.TooLarge, match="levels of nesting"):
+        wire.encode(nested(wire.MAX_DEPTH + 1))
+    assert len(scanned) == 3
 
 
 def selfcheck(folder):

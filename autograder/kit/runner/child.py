@@ -112,12 +112,11 @@ def main():
     pid = os.getpid()
     decoders = {"handle": lookup, "seed": lambda tree: np.random.default_rng(int(tree["seed"]))}
     encoders = {Kept: lambda kept: {"$": "handle", "id": kept.handle_id}}
-    receipt = wire.encode(wire.RECEIVED)
     while True:
         tree = wire.read_message(requests)
         if tree is None:
             return
-        responses.write(receipt)
+        responses.write(wire.RECEIPT)
         responses.flush()
         try:
             request = wire.decode(tree, requests, decoders)

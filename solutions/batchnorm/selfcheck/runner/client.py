@@ -2,6 +2,7 @@
 and a time budget per submission, drain the child's output, and turn every failure
 into a sentence for the student.
 """
+import fcntl
 import os
 import select
 import signal
@@ -22,6 +23,9 @@ DEFAULT_TIMEOUT = 5.0  # seconds for one call of a student function
 # the time limit would otherwise hold a grader for 20 minutes.
 DEFAULT_BUDGET = 60.0
 READ_CHUNK = 1 << 20
+# The response pipe's capacity where the system allows it to be set: a large reply
+# (a 1.2 MB draw of weights) then crosses in one or two writes, not twenty 64 KiB ones.
+PIPE_SIZE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -136,12 +140,10 @@ class ChildRunner:
     def _call(self, function, args, kwargs, keep, started):
         request = {"module": self.functions[function], "function": function, "args": list(args),
                    "kwargs": kwargs, "keep": list(keep)}
-        encoders = {Handle: lambda h: {"$": "handle", "id": h.id},
-                    Seed: lambda s: {"$": "seed", "seed": s.seed}}
         for drain in self._drains:
             drain.take()
         try:
-            reply = self._exchange(function, wire.encode(request, encoders), started)
+            reply = self._exchange(function, wire.encode(request, _ENCODERS), started)
         except (BrokenPipeError, wire.WireError, _Died) as err:
             timed_out = isinstance(err, _Died) and err.args[0]
             # A child that stopped answering is given a moment to finish dying, so
@@ -175,18 +177,28 @@ class ChildRunner:
             try:
                 process.stdin.write(request)
                 process.stdin.flush()
-                receipt = self._read_reply(function, started)
+                self._arm(function, started)
+                receipt = self._responses.read(len(wire.RECEIPT))
+                if not receipt:
+                    raise _Died(None)
+                if receipt != wire.RECEIPT:
+                    raise wire.WireError("the request was not acknowledged")
             except (BrokenPipeError, wire.WireError, _Died):
                 if not retry:
                     raise
                 self.close(grace=1.0)
                 continue
-            if receipt != wire.RECEIVED:
-                raise wire.WireError("the request was not acknowledged")
-            return self._read_reply(function, started)
+            self._arm(function, started)
+            tree = wire.read_message(self._responses)
+            if tree is None:
+                raise _Died(None)
+            reply = wire.decode(tree, self._responses, _DECODERS)
+            if time.monotonic() > self._responses.deadline:
+                raise _Died(self._responses.late)
+            return reply
 
-    def _read_reply(self, function, started):
-        """Read and decode one message within the call's time limit, or what is left of the budget."""
+    def _arm(self, function, started):
+        """Set the deadline of the next read: the call's time limit, or what is left of the budget."""
         now = time.monotonic()
         left = self.budget - self._spent - (now - started)
         if left < self.timeout:
@@ -195,13 +207,6 @@ class ChildRunner:
             self._responses.deadline = now + self.timeout
             self._responses.late = (f"{function} did not return within {self.timeout:g} s; is there an endless "
                                     "loop, or a computation far slower than it needs to be?")
-        tree = wire.read_message(self._responses)
-        if tree is None:
-            raise _Died(None)
-        reply = wire.decode(tree, self._responses, {"handle": lambda t: Handle(int(t["id"]))})
-        if time.monotonic() > self._responses.deadline:
-            raise _Died(self._responses.late)
-        return reply
 
     def _budget_sentence(self):
         return (f"the submission used up its time budget of {self.budget:g} s; the remaining checks were not "
@@ -220,8 +225,18 @@ class ChildRunner:
             f"the process running {function} ended without answering (exit status {returncode}); "
             "does your code call sys.exit or os._exit, or crash the interpreter?")
 
+    def start(self):
+        """Start the child now rather than at the first call, so that its start-up
+        (Python and numpy) overlaps the caller's own work."""
+        if self._process is None:
+            self._start()
+
     def _start(self):
         read_fd, write_fd = os.pipe()
+        try:
+            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        except (AttributeError, OSError):  # not Linux, or above the system's limit: the default stays
+            pass
         argv = [sys.executable, "-I", str(CHILD), str(self.submission), str(write_fd)]
         self._process = subprocess.Popen(
             self.launcher.command(argv, self.submission), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -258,6 +273,10 @@ class ChildRunner:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_ENCODERS = {Handle: lambda h: {"$": "handle", "id": h.id}, Seed: lambda s: {"$": "seed", "seed": s.seed}}
+_DECODERS = {"handle": lambda t: Handle(int(t["id"]))}
 
 
 class _Died(Exception):

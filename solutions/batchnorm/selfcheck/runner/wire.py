@@ -36,8 +36,10 @@ MAX_ARRAY_BYTES = 32 << 20
 # Characters kept of one string (an exception message, a type name, a dict key):
 # a long numpy error message is a few hundred.
 MAX_TEXT = 2000
-RECEIVED = "received"  # the child's acknowledgement of a request, sent before it runs student code
 _LENGTH = struct.Struct("<Q")
+# The child's acknowledgement of a request, sent before it runs student code: the
+# message "received", which the parent compares byte for byte.
+RECEIPT = _LENGTH.pack(len(b'"received"')) + b'"received"'
 _STRING = re.compile(rb'"[^"]*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
@@ -76,38 +78,54 @@ def encode(value, extra=None):
         tree = _encode(value, buffers, extra or {})
     except RecursionError:
         raise TooLarge(f"more than {MAX_DEPTH} levels of nesting") from None
-    header = json.dumps(tree, allow_nan=True).encode()
+    header = json.dumps(tree, allow_nan=True, separators=(",", ":")).encode()
     _check_header(header)
     _check_array_bytes(sum(map(len, buffers)))
-    parts = [_LENGTH.pack(len(header)), header]
-    parts.extend(buffers)
-    return b"".join(parts)
+    return b"".join([_LENGTH.pack(len(header)), header, *buffers])
+
+
+_PLAIN = {type(None), bool, int, float, str}
 
 
 def _encode(value, buffers, extra):
+    # The exact types that make up nearly every message are tried first; no hook
+    # in ``extra`` is one of them.
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is np.ndarray:
+        return _encode_array(value, buffers, value, None)
+    if kind is list:
+        return [_encode(v, buffers, extra) for v in value]
+    if kind is tuple:
+        return {"$": "tuple", "items": [_encode(v, buffers, extra) for v in value]}
+    if kind is dict and all(type(k) is str for k in value):
+        return {"$": "dict", "items": {k: _encode(v, buffers, extra) for k, v in value.items()}}
     for type_, hook in extra.items():
         if isinstance(value, type_):
             return hook(value)
-    if value is None or isinstance(value, (bool, str)):
+    if isinstance(value, str):
         return value
-    if type(value) in (int, float):
-        return value
-    if isinstance(value, (np.ndarray, np.generic)):
-        array = np.asarray(value)
-        if array.dtype.kind not in NUMERIC_KINDS:
-            return {"$": "opaque", "type": f"array of {array.dtype}"}
-        data = np.ascontiguousarray(array).view(np.ndarray).tobytes()
-        buffers.append(data)
-        subclass = None if type(value) is np.ndarray or isinstance(value, np.generic) else type(value).__name__
-        return {"$": "array", "dtype": array.dtype.str, "shape": list(array.shape), "nbytes": len(data),
-                "scalar": isinstance(value, np.generic), "subclass": subclass}
-    if type(value) is tuple:
-        return {"$": "tuple", "items": [_encode(v, buffers, extra) for v in value]}
-    if type(value) is list:
-        return [_encode(v, buffers, extra) for v in value]
-    if type(value) is dict and all(type(k) is str for k in value):
-        return {"$": "dict", "items": {k: _encode(v, buffers, extra) for k, v in value.items()}}
-    return {"$": "opaque", "type": type(value).__name__}
+    if isinstance(value, np.generic):
+        return _encode_array(np.asarray(value), buffers, value, None)
+    if isinstance(value, np.ndarray):
+        return _encode_array(np.asarray(value), buffers, value, type(value).__name__)
+    return {"$": "opaque", "type": kind.__name__}
+
+
+def _encode_array(array, buffers, value, subclass):
+    """An array's node; its bytes go to ``buffers``. Defaults (not a scalar, not a
+    subclass) are left out of the node."""
+    if array.dtype.kind not in NUMERIC_KINDS:
+        return {"$": "opaque", "type": f"array of {array.dtype}"}
+    data = np.ascontiguousarray(array).view(np.ndarray).tobytes()
+    buffers.append(data)
+    node = {"$": "array", "dtype": array.dtype.str, "shape": list(array.shape), "nbytes": len(data)}
+    if isinstance(value, np.generic):
+        node["scalar"] = True
+    if subclass:
+        node["subclass"] = subclass
+    return node
 
 
 def read_message(stream):
@@ -135,6 +153,10 @@ def _check_header(header):
     at most MAX_HEADER bytes."""
     if len(header) > MAX_HEADER:
         raise TooLarge(f"a header of {len(header)} bytes; the limit is {MAX_HEADER >> 20} MiB")
+    # Every value but the first takes a byte and follows a separator byte, and every
+    # level opens with a bracket: a short header with few brackets is within bounds.
+    if len(header) < MAX_NODES and header.count(b"[") + header.count(b"{") <= MAX_DEPTH:
+        return
     # Without its escaped backslashes and quotes, every quote left opens or closes a string.
     bare = _STRING.sub(b"0", header.replace(b"\\\\", b"").replace(b'\\"', b"")).translate(None, b" \t\n\r")
     nodes = (1 + sum(bare.count(c) for c in (b",", b":", b"[", b"{"))
@@ -164,21 +186,20 @@ def decode(tree, stream, extra=None):
 
 
 def _decode(tree, stream, extra, received):
-    if isinstance(tree, str):
+    kind = type(tree)  # one of JSON's: str, list, dict, int, float, bool, None
+    if kind is str:
         return cut(tree)
-    if tree is None or isinstance(tree, (bool, int, float)):
-        return tree
-    if isinstance(tree, list):
+    if kind is list:
         return [_decode(v, stream, extra, received) for v in tree]
-    if not isinstance(tree, dict):
-        raise WireError(f"unexpected node {type(tree).__name__}")
+    if kind is not dict:
+        return tree
     tag = tree.get("$")
-    if tag == "tuple":
-        return tuple(_decode(v, stream, extra, received) for v in _field(tree, "items", list))
-    if tag == "dict":
-        return {cut(k): _decode(v, stream, extra, received) for k, v in _field(tree, "items", dict).items()}
     if tag == "array":
         return _decode_array(tree, stream, received)
+    if tag == "dict":
+        return {cut(k): _decode(v, stream, extra, received) for k, v in _field(tree, "items", dict).items()}
+    if tag == "tuple":
+        return tuple(_decode(v, stream, extra, received) for v in _field(tree, "items", list))
     if tag == "opaque":
         return Opaque(cut(_field(tree, "type", str)))
     if tag in extra:
@@ -199,9 +220,10 @@ def _decode_array(tree, stream, received):
         raise WireError("array size does not match its shape and dtype")
     received[0] += nbytes
     _check_array_bytes(received[0])
-    array = np.frombuffer(_read_exactly(stream, nbytes), dtype=dtype).reshape(shape).copy()
+    array = np.frombuffer(_read_exactly(stream, nbytes), dtype=dtype).reshape(shape)
     if tree.get("scalar"):
         return array[()]
+    array = array.copy()  # writable, and owning its memory
     subclass = tree.get("subclass")
     return SubclassArray(array, cut(str(subclass))) if subclass else array
 

@@ -1,0 +1,80 @@
+"""The cost of one call to the child process, measured on its own: a small array
+sent to a function that returns it, against a bare pipe round trip between two
+Python processes, measured in the same run."""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from autograder.kit.runner import ChildRunner, Launcher
+
+from .sections import Section
+
+TARGET = 0.3e-3  # seconds: the median round trip of a small array
+SMALL = np.arange(12.0).reshape(4, 3)
+# The bare round trip: the child echoes whatever it reads, unbuffered, as the runner's
+# child answers a request, with no codec, receipt or time limit.
+ECHO = "import os\nwhile True:\n    data = os.read(0, 65536)\n    if not data:\n        break\n    os.write(1, data)\n"
+
+
+def micro(seconds):
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def _median_call(function, calls):
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bare_pipe(calls, size):
+    """Median time for ``size`` bytes to go to a child and back through pipes."""
+    child = subprocess.Popen([sys.executable, "-I", "-c", ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    message = bytes(size)
+
+    def echo():
+        os.write(child.stdin.fileno(), message)
+        got = 0
+        while got < size:
+            got += len(os.read(child.stdout.fileno(), 65536))
+    try:
+        echo()
+        return _median_call(echo, calls)
+    finally:
+        child.stdin.close()
+        child.wait()
+        child.stdout.close()
+
+
+def runner_call(calls, launcher=None):
+    """Median time of ``runner.call("echo", SMALL)`` on a warm child (a plain process
+    unless ``launcher`` says otherwise)."""
+    with tempfile.TemporaryDirectory(prefix="bench-calls-") as folder:
+        (Path(folder) / "echo.py").write_text("def echo(x):\n    return x\n")
+        with ChildRunner(folder, {"echo": "echo"}, launcher=launcher or Launcher()) as runner:
+            runner.call("echo", SMALL)
+            return _median_call(lambda: runner.call("echo", SMALL), calls)
+
+
+def round_trip(calls):
+    """The section "A call to the child" and its numbers."""
+    section = Section("A call to the child", ["what", "median", "vs. bare pipe"])
+    # A request for echo(SMALL) and its reply are each about 300 bytes.
+    bare = bare_pipe(calls, 300)
+    call = runner_call(calls)
+    section.rows.append(["bare pipe round trip of 300 bytes between two Python processes (baseline)", micro(bare),
+                         "1x"])
+    section.rows.append(["`ChildRunner.call(\"echo\", x)`, x a (4, 3) float64 array, warm child",
+                         micro(call), f"{call / bare:.0f}x"])
+    section.notes.append(f"Medians of {calls} calls each. A call encodes the request, waits for the child's "
+                         "receipt (sent before any student code runs), and decodes the reply and the arguments "
+                         "as they were after the call, all within the call's time limit.")
+    return section, {"call": call, "bare_pipe": bare}
