@@ -7,9 +7,9 @@ from pathlib import Path
 
 from autograder import sandbox
 from autograder.assignments import ROOT
-from autograder.kit.runner import Launcher
 from autograder.demo import build_demo_class
 from autograder.grade import grade_submission
+from autograder.kit.runner import Launcher
 
 from .sections import Section, fmt, run, seconds
 

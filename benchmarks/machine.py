@@ -54,4 +54,5 @@ def describe():
             ("system", platform.platform()),
             ("Python", platform.python_version()),
             ("numpy / nbgrader / matplotlib", " / ".join(_version(p) for p in ("numpy", "nbgrader", "matplotlib"))),
-            ("bubblewrap", (_command(["bwrap", "--version"]) or "present") if shutil.which("bwrap") else "not installed")]
+            ("bubblewrap", (_command(["bwrap", "--version"]) or "present") if shutil.which("bwrap")
+             else "not installed")]

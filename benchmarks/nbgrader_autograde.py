@@ -11,13 +11,13 @@ import nbformat
 from autograder.assignments import load
 from autograder.notebook import grade_cells
 
+from .grading import SINGLE, Pool
+from .sections import Section, fmt, run, seconds
+
 GRADED = load("batchnorm")
 MASTER = GRADED.master
 ROOT = GRADED.course
 GRADE_CELLS = grade_cells(GRADED)
-
-from .grading import SINGLE, Pool
-from .sections import Section, fmt, run, seconds
 
 NBGRADER = Path(sys.executable).with_name("nbgrader")
 ASSIGNMENT = "batchnorm"

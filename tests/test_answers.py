@@ -5,11 +5,11 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import GRADED
 
 from autograder.kit.compare import Expected
 from autograder.kit.runner import Seed
 from autograder.reference import LiveReference, question_key
+from conftest import GRADED
 
 
 @pytest.fixture(scope="module")

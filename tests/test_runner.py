@@ -10,12 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import GRADED, RELEASE, SOLUTIONS
-from autograder.kit import runner
-from autograder.kit.runner import wire as wire_module
-from autograder.kit import framework
-from autograder.kit import compare
 
+from autograder.kit import compare, framework, runner
+from autograder.kit.runner import wire as wire_module
+from conftest import GRADED, RELEASE, SOLUTIONS
 
 wire = wire_module
 StudentError = framework.StudentError

@@ -8,14 +8,18 @@ import time
 import pytest
 
 from autograder.classroom import grade_class
+from autograder.kit.runner import wire
 from autograder.reports.results import results_json
 from autograder.reports.tables import feedback_markdown
-from autograder.kit.runner import wire
 from conftest import GRADED
 
-from .support import (SOLUTIONS, assert_honest_functions_kept_their_points, assert_hostile_function_earned_nothing, explained_once,
-                      outputs_of)
-
+from .support import (
+    SOLUTIONS,
+    assert_honest_functions_kept_their_points,
+    assert_hostile_function_earned_nothing,
+    explained_once,
+    outputs_of,
+)
 
 
 def forged_reply(header, tail="b''"):

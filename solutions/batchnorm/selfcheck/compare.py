@@ -163,10 +163,14 @@ def assert_true(condition, message):
 
 
 def assert_substantive(value, what, *inputs):
-    """Code that does nothing earns nothing: a result that is all zeros, or one of
-    the inputs handed back unchanged, is not an answer."""
+    """Code that does nothing earns nothing: a result that is all zeros, one number
+    repeated, or one of the inputs handed back unchanged, is not an answer (the checks'
+    inputs are random, so no real answer is any of these)."""
     if not value.any():
         raise CheckFailed(f"{what} is all zeros; it has not been computed yet.", cause=f"{what} is all zeros")
+    if value.size > 1 and np.all(value == value.flat[0]):
+        raise CheckFailed(f"{what} holds one number repeated; it has not been computed yet.",
+                          cause=f"{what} is constant")
     if any(np.shape(a) == value.shape and np.array_equal(a, value) for a in inputs):
         raise CheckFailed(f"{what} is its input returned unchanged; it has not been computed yet.",
                           cause=f"{what} is its input")

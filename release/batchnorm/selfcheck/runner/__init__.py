@@ -8,3 +8,5 @@ and a crash, hang or ``sys.exit`` in the child costs only the call it happened i
 How the child is confined (namespaces, limits) is the launcher's business.
 """
 from .client import Call, ChildRunner, Handle, Launcher, Seed
+
+__all__ = ["Call", "ChildRunner", "Handle", "Launcher", "Seed"]

@@ -24,7 +24,7 @@ from .inputs import (
     FORWARD,
     GRADIENTS,
     PREPROCESSING,
-    TRAIN,
+    bn_param,
     backward_inputs,
     batch,
     forward,
@@ -101,9 +101,9 @@ def he_scale(student, ref):
 @suite.check("batchnorm_forward: train-mode output", group="batchnorm_forward", points=2, tags=FORWARD)
 def forward_train(student, ref):
     x, gamma, beta = batch(20, 8, 5)
-    expected = ref.expect("batchnorm_forward", x, gamma, beta, dict(TRAIN),
+    expected = ref.expect("batchnorm_forward", x, gamma, beta, bn_param("train", 5),
                           pick=lambda result, args: result[0])
-    out, _, _ = forward(student, x, gamma, beta, dict(TRAIN))
+    out, _, _ = forward(student, x, gamma, beta, bn_param("train", 5))
     assert_close(out, expected, what="out of batchnorm_forward", tried="in train mode for x of shape (8, 5)")
 
 
@@ -111,13 +111,13 @@ def forward_train(student, ref):
              points=2, tags=FORWARD)
 def forward_running_one_step(student, ref):
     x, gamma, beta = batch(21, 10, 4)
-    expected = {key: ref.expect("batchnorm_forward", x, gamma, beta, dict(TRAIN),
+    expected = {key: ref.expect("batchnorm_forward", x, gamma, beta, bn_param("train", 4),
                                 pick=lambda result, args, key=key: args[3][key])
                 for key in ("running_mean", "running_var")}
-    _, _, after = forward(student, x, gamma, beta, dict(TRAIN))
+    _, _, after = forward(student, x, gamma, beta, bn_param("train", 4))
     for key, want in expected.items():
         assert_close(stored_array(after, key, 4, want), want, what=f"bn_param[{key!r}]",
-                     tried="after one train step from empty bn_param "
+                     tried="after one train step "
                            "(momentum 0.9, running statistics starting at 0)")
 
 
@@ -127,9 +127,10 @@ def _backward_checks(function, tags, seed, points):
                  tags=tags)
     def shapes(student, ref):
         x, gamma, beta, dout = backward_inputs(seed, 6, 3)
-        expected = [ref.expect_backward(function, x, gamma, beta, dout, TRAIN, pick=lambda r, i=i: r[i])
+        param = bn_param("train", 3)
+        expected = [ref.expect_backward(function, x, gamma, beta, dout, param, pick=lambda r, i=i: r[i])
                     for i in range(3)]
-        _, cache, _ = forward(student, x, gamma, beta, dict(TRAIN))
+        _, cache, _ = forward(student, x, gamma, beta, dict(param))
         got = result_tuple(student.call(function, dout, cache).value, function, 3)
         for name, value, want in zip(GRADIENTS, got, expected):
             what = f"{name} of {function}"
@@ -138,7 +139,7 @@ def _backward_checks(function, tags, seed, points):
     @suite.check(f"{function}: dx, dgamma and dbeta on a small batch", group=function, points=points,
                  tags=tags)
     def small_batch(student, ref):
-        return judge_gradients(student, ref, function, seed + 1, 4, 5)
+        return judge_gradients(student, ref, function, [(seed + 1, 4, 5)])
 
 
 _backward_checks("batchnorm_backward", BACKWARD, 30, points=3)
