@@ -68,10 +68,10 @@ bench: venv
 
 # The whole suite (what CI runs); test-fast leaves out the notebook and nbgrader tests.
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 test-fast: venv
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow"
 
 lint: venv
 	$(PY) -m ruff check .

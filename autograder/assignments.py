@@ -62,7 +62,14 @@ class Graded:
 
     @functools.cached_property
     def package(self):
-        return _import(self.course, f"{FOLDER}.{self.name}.grading")
+        package = _import(self.course, f"{FOLDER}.{self.name}.grading")
+        if Path(package.__file__).resolve().parent != self.master / "grading":
+            # One process imports one package of a name: a second course's namesake would be
+            # graded with the first one's checks.
+            raise UnknownAssignment(f"{self.name} of {self.course} cannot be graded in a process that already "
+                                    f"graded {self.name} of {Path(package.__file__).parents[3]}; use a process "
+                                    "per course")
+        return package
 
     @property
     def spec(self):
@@ -130,5 +137,5 @@ def _load(name, root):
 def _import(course, module):
     """Import ``module`` from ``course``, which goes on ``sys.path`` if it is not there."""
     if not any(Path(entry or os.curdir).resolve() == course for entry in sys.path):
-        sys.path.append(str(course))
+        sys.path.insert(0, str(course))  # ahead of the working folder, which may be another course
     return importlib.import_module(module)

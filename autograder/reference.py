@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from .kit.compare import MISSING, Alternate, Expected
+from .kit.framework import Previous
 from .kit.runner import Seed
 from .kit.stored import expected_to_json
 from .misconceptions import apply
@@ -80,17 +81,20 @@ class LiveReference:
             return pick(result, realized) if pick else result
         return self._answer(("expect", function, args, kwargs, pick), function, run, {function})
 
-    def expect_backward(self, function, x, gamma, beta, dout, bn_param, pick):
-        """``pick`` of ``function(dout, cache)`` after a train-mode forward on x. Besides
-        the mistakes of ``function``, the alternates hold what the reference backward
-        gives after each known mistake of the forward."""
-        x, gamma, beta, dout, bn_param = copy.deepcopy((x, gamma, beta, dout, bn_param))
+    def expect_after(self, first, first_args, function, args, pick=None):
+        """``pick`` of ``function(*args)`` called after ``first(*first_args)``, where a
+        ``Previous(i)`` in ``args`` stands for item i of what ``first`` returned (a
+        backward pass after the forward that made its cache). Besides the mistakes of
+        ``function``, the alternates hold what it gives after each known mistake of
+        ``first``."""
+        first_args, args = copy.deepcopy((first_args, args))
 
         def run(module):
-            _, cache = module.batchnorm_forward(x.copy(), gamma.copy(), beta.copy(), dict(bn_param))
-            return pick(getattr(module, function)(dout.copy(), cache))
-        return self._answer(("backward", function, x, gamma, beta, dout, bn_param, pick), function, run,
-                            {function, "batchnorm_forward"})
+            made = getattr(module, first)(*_realize(first_args))
+            result = getattr(module, function)(*(made[a.index] if isinstance(a, Previous) else _realize(a)
+                                                 for a in args))
+            return pick(result) if pick else result
+        return self._answer(("after", first, first_args, function, args, pick), function, run, {function, first})
 
     def _answer(self, question, function, run, functions):
         try:
@@ -177,6 +181,8 @@ def question_key(value):
         return "dict", tuple((question_key(k), question_key(v)) for k, v in value.items())
     if kind is Seed:
         return "seed", question_key(value.seed)
+    if kind is Previous:
+        return "previous", value.index
     if kind is types.FunctionType:
         cells = tuple(question_key(c.cell_contents) for c in value.__closure__ or ())
         return ("function", value.__module__, value.__qualname__, value.__code__, question_key(value.__defaults__),
@@ -198,8 +204,8 @@ class RecordingReference:
             def expect(self, *args, **kwargs):
                 return self._record(live.expect(*args, **kwargs))
 
-            def expect_backward(self, *args, **kwargs):
-                return self._record(live.expect_backward(*args, **kwargs))
+            def expect_after(self, *args, **kwargs):
+                return self._record(live.expect_after(*args, **kwargs))
 
             def _record(self, expected):
                 recorded.append(expected_to_json(expected))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from autograder.kit.compare import Expected
+from autograder.kit.framework import Previous
 from autograder.kit.runner import Seed
 from autograder.reference import LiveReference, question_key
 from conftest import GRADED
@@ -49,16 +50,16 @@ def test_the_same_backward_question_twice_is_answered_once(live):
     x, gamma, beta = batch()
 
     def ask():
-        return live.expect_backward("batchnorm_backward", x.copy(), gamma, beta, np.ones_like(x),
-                                    {"mode": "train"}, pick=lambda r, i=0: r[i])
+        return live.expect_after("batchnorm_forward", (x.copy(), gamma, beta, {"mode": "train"}),
+                                 "batchnorm_backward", (np.ones_like(x), Previous(1)), pick=lambda r, i=0: r[i])
     assert ask() is ask()
 
 
 def test_questions_that_differ_get_their_own_answers(live):
     x, gamma, beta = batch()
     dout = np.ones_like(x)
-    dx, dgamma = (live.expect_backward("batchnorm_backward", x, gamma, beta, dout, {"mode": "train"},
-                                       pick=lambda r, i=i: r[i]) for i in (0, 1))
+    dx, dgamma = (live.expect_after("batchnorm_forward", (x, gamma, beta, {"mode": "train"}), "batchnorm_backward",
+                                    (dout, Previous(1)), pick=lambda r, i=i: r[i]) for i in (0, 1))
     assert dx.value.shape == (8, 4) and dgamma.value.shape == (4,)
     eps = [live.expect("batchnorm_forward", x, gamma, beta, {"mode": "train", "eps": e}, pick=lambda r, a: r[0])
            for e in (1e-5, 1e-3)]

@@ -90,11 +90,23 @@ def test_committed_release_and_solutions_are_in_sync_with_the_master(tmp_path):
 
 
 def test_stored_public_answers_are_in_sync_with_the_reference(tmp_path):
-    from autograder.assignments import load
-    from autograder.record import record
-    shutil.copytree(MASTER, tmp_path / "assignment" / "batchnorm", ignore=shutil.ignore_patterns("__pycache__"))
-    assert record(load("batchnorm", tmp_path)).read_text() == (GRADED.public_folder / "expected.json").read_text(), \
+    master = tmp_path / "assignment" / "batchnorm"
+    shutil.copytree(MASTER, master, ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run([sys.executable, "-m", "autograder", "record", "--course", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    recorded = master / "grading" / "public" / "expected.json"
+    assert recorded.read_text() == (GRADED.public_folder / "expected.json").read_text(), \
         "expected.json is stale; run `make release`"
+
+
+def test_a_second_course_with_an_assignment_of_the_same_name_is_refused_in_one_process(tmp_path):
+    from autograder.assignments import UnknownAssignment, load
+    shutil.copytree(MASTER, tmp_path / "assignment" / "batchnorm", ignore=shutil.ignore_patterns("__pycache__"))
+    assert GRADED.spec.name == "batchnorm"  # this process imported the repository's batchnorm first
+    namesake = load("batchnorm", tmp_path)
+    with pytest.raises(UnknownAssignment, match="use a process per course"):
+        assert namesake.checks
 
 
 def test_a_bad_marker_stops_the_build_and_writes_nothing(tmp_path):

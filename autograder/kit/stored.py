@@ -40,7 +40,7 @@ def expected_from_json(entry):
 
 
 class StoredReference:
-    """Answers the checks' questions (``expect``, ``expect_backward``) in the order
+    """Answers the checks' questions (``expect``, ``expect_after``) in the order
     each check asks them."""
 
     def __init__(self, folder):
@@ -61,4 +61,4 @@ class _CheckAnswers:
         self.next += 1
         return expected_from_json(self.answers[self.next - 1])
 
-    expect_backward = expect
+    expect_after = expect

@@ -24,6 +24,13 @@ class Assignment:
         return tuple(sorted({f"{module}.py" for module in self.functions.values()}))
 
 
+@dataclass(frozen=True)
+class Previous:
+    """In the arguments of ``ref.expect_after``: item ``index`` of what the first
+    function returned (a backward pass's cache, made by its forward)."""
+    index: int
+
+
 class CheckFailed(AssertionError):
     """The student's result is wrong; the message says what was tried, what was
     expected and what came back.

@@ -26,6 +26,7 @@ from .inputs import (
     PREPROCESSING,
     bn_param,
     backward_inputs,
+    expect_gradient,
     batch,
     forward,
     judge_data_preprocess,
@@ -128,8 +129,7 @@ def _backward_checks(function, tags, seed, points):
     def shapes(student, ref):
         x, gamma, beta, dout = backward_inputs(seed, 6, 3)
         param = bn_param("train", 3)
-        expected = [ref.expect_backward(function, x, gamma, beta, dout, param, pick=lambda r, i=i: r[i])
-                    for i in range(3)]
+        expected = [expect_gradient(ref, function, x, gamma, beta, dout, param, i) for i in range(3)]
         _, cache, _ = forward(student, x, gamma, beta, dict(param))
         got = result_tuple(student.call(function, dout, cache).value, function, 3)
         for name, value, want in zip(GRADIENTS, got, expected):
