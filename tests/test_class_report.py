@@ -12,6 +12,8 @@ import pytest
 from autograder.reports.class_report import class_report_html, misconceptions, pass_rates
 from conftest import GRADED
 
+MAX = sum(c.points for c in GRADED.checks)
+
 
 @pytest.fixture(scope="module")
 def graded(demo_graded):
@@ -40,8 +42,10 @@ def rows(report, heading):
 def test_summary_numbers(report, written):
     scores = [r["score"] for r in written.values()]
     summary = unescape(re.search(r'<p class="summary">(.*?)</p>', report).group(1))
-    assert summary == (f"{len(written)} submissions; score out of 65: mean {statistics.mean(scores):.1f}, "
-                       f"median {statistics.median(scores):g}, lowest 0, highest 65; 1 with every check passed.")
+    top = max(r["score"] for r in written.values())
+    assert top == MAX
+    assert summary == (f"{len(written)} submissions; score out of {MAX:g}: mean {statistics.mean(scores):.1f}, "
+                       f"median {statistics.median(scores):g}, lowest 0, highest {MAX:g}; 1 with every check passed.")
 
 
 def test_submission_table_links_every_feedback_file(report, graded, written):
@@ -50,11 +54,11 @@ def test_submission_table_links_every_feedback_file(report, graded, written):
     assert [name for _, name in links] == [r.name for r in results]
     assert all(href == f"{name}.md" and (out / href).is_file() for href, name in links)
     table = {row[0]: row for row in rows(report, "Submissions")}
-    assert table["reference-solution"][-2:] == ["65/65", "0"]
-    assert table["untouched-release"][-2:] == ["0/65", str(len(written["untouched-release"]["tests"]))]
+    assert table["reference-solution"][-2:] == [f"{MAX:g}/{MAX:g}", "0"]
+    assert table["untouched-release"][-2:] == [f"0/{MAX:g}", str(len(written["untouched-release"]["tests"]))]
     for name, result in written.items():
         failed = sum(t["status"] == "failed" for t in result["tests"])
-        assert table[name][-2:] == [f"{result['score']:g}/65", str(failed)]
+        assert table[name][-2:] == [f"{result['score']:g}/{MAX:g}", str(failed)]
 
 
 def test_pass_rate_per_check(report, written):

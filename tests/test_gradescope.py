@@ -197,7 +197,7 @@ def test_grading_options_given_to_build_are_baked_in(buggy, tmp_path):
     results, log = run_autograder(unpack(bundle, tmp_path / "autograder"), buggy)
     # The sandbox's details go to the instructor's log; the student reads about their work.
     assert named in log and "memory limit 1 GiB" in log and "memory limit" not in results["output"]
-    assert results["output"].startswith(f"{results['score']:g} of 65 points from")
+    assert results["output"].startswith(f"{results['score']:g} of {sum(c.points for c in GRADED.checks):g} points from")
     cli = cli_results(buggy, tmp_path, options + ["--hidden-visibility", "visible"])
     assert without_time(results) == without_time(cli)
 

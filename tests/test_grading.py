@@ -28,7 +28,7 @@ def by_group(result):
 def test_reference_solution_earns_full_marks(demo):
     result = demo["reference-solution"]
     assert [o.check.name for o in result.outcomes if not o.passed] == []
-    assert result.score == MAX == 65
+    assert result.score == MAX
 
 
 def test_untouched_release_earns_zero(demo):
@@ -74,7 +74,7 @@ def test_a_syntax_error_costs_only_its_module(demo):
 def test_an_endless_loop_costs_only_the_function_that_hangs(demo):
     result = demo["endless-loop"]
     assert by_group(result)["batchnorm_backward_alt"][0] == 0
-    assert result.score == MAX - 10
+    assert result.score == MAX - by_group(result)["batchnorm_backward_alt"][1]
     assert any("did not return within" in o.output for o in result.outcomes)
 
 
@@ -88,7 +88,8 @@ def test_a_missing_module_and_a_missing_function_are_explained(solution_copy):
     explained_once(initializers, "the submission has no initializers.py")
     assert "preprocessing.py defines no function named normalized" in texts[
         "normalized: a batch with a constant feature"]
-    assert by_group(result)["batchnorm_forward"] == (20, 20)
+    forward = by_group(result)["batchnorm_forward"]
+    assert forward[0] == forward[1] > 0
 
 
 def test_a_missing_folder_gets_a_sentence_not_a_crash(tmp_path):
@@ -96,12 +97,12 @@ def test_a_missing_folder_gets_a_sentence_not_a_crash(tmp_path):
     assert result.score == 0 and "is not a folder" in result.notice
 
 
-def test_the_same_submission_gets_the_same_result_twice(demo, demo_folders):
-    for folder in demo_folders:
-        if folder.name in ("bn-unbiased-variance", "init-he-double-fan-in", "syntax-error"):
-            first, again = results_dict(demo[folder.name]), results_dict(grade_submission(folder))
-            first.pop("execution_time"), again.pop("execution_time")
-            assert first == again
+@pytest.mark.parametrize("name", ["bn-unbiased-variance", "init-he-double-fan-in", "syntax-error"])
+def test_the_same_submission_gets_the_same_result_twice(demo, demo_folders, name):
+    folder = next(f for f in demo_folders if f.name == name)
+    first, again = results_dict(demo[name]), results_dict(grade_submission(folder))
+    first.pop("execution_time"), again.pop("execution_time")
+    assert first == again
 
 
 class RecordingStudent:
@@ -132,8 +133,9 @@ def test_feedback_never_shows_the_reference_or_hidden_sources(demo):
     reference_lines = {line.strip() for m in ("preprocessing", "initializers", "batchnorm")
                        for line in (MASTER / f"{m}.py").read_text().splitlines()
                        if len(line.strip()) > 25 and not line.strip().startswith(('"', "#", "``"))}
-    check_lines = {line.strip() for path in (ROOT / "autograder" / "checks").glob("*.py")
+    check_lines = {line.strip() for path in (MASTER / "grading" / "hidden").glob("*.py")
                    for line in path.read_text().splitlines() if "=" in line and len(line.strip()) > 25}
+    assert reference_lines and len(check_lines) > 20
     for result in demo.values():
         text = json.dumps(results_dict(result))
         leaked = [line for line in reference_lines | check_lines if line in text]
@@ -143,7 +145,7 @@ def test_feedback_never_shows_the_reference_or_hidden_sources(demo):
 def test_results_follow_the_gradescope_format(demo):
     data = results_dict(demo["bn-eps-outside-sqrt"])
     assert set(data) >= {"score", "execution_time", "tests"}
-    assert data["score"] == sum(t["score"] for t in data["tests"])
+    assert data["score"] == sum(t["score"] for t in data["tests"]) and len(data["tests"]) == len(GRADED.checks)
     for test in data["tests"]:
         assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "tags"}
         assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
@@ -171,7 +173,7 @@ def test_cli_writes_a_json_result_and_exits_zero_whatever_the_score(tmp_path):
     assert done.returncode == 0, done.stderr
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["score"] == 0 and len(data["tests"]) == len(GRADED.checks)
-    assert "untouched" not in done.stdout and "0/65" in done.stdout.replace(" ", "")
+    assert "untouched" not in done.stdout and f"0/{MAX:g}" in done.stdout.replace(" ", "")
 
 
 def test_cli_out_writes_a_file_per_submission_and_the_class_files(tmp_path, solution_copy):
@@ -182,7 +184,7 @@ def test_cli_out_writes_a_file_per_submission_and_the_class_files(tmp_path, solu
     rows = (out / "grades.csv").read_text().splitlines()
     assert rows[0].startswith("submission,status,preprocessing,initializers")
     assert [r.split(",")[0] for r in rows[1:]] == ["submission", "release", "alternative"]
-    assert [r.split(",")[-3] for r in rows[1:]] == ["65", "0", "65"]
+    assert [r.split(",")[-3] for r in rows[1:]] == [f"{MAX:g}", "0", f"{MAX:g}"]
     assert [r.split(",")[-1] for r in rows[1:]] == [str(solution_copy), str(RELEASE),
                                                     str(ROOT / "tests" / "submissions" / "alternative")]
     for name in ("submission", "release", "alternative"):
@@ -231,7 +233,7 @@ def test_a_module_linked_to_the_reference_is_not_graded(solution_copy):
     (solution_copy / "batchnorm.py").unlink()
     (solution_copy / "batchnorm.py").symlink_to(MASTER / "batchnorm.py")
     result = grade_submission(solution_copy)
-    assert result.score == MAX - 45
+    assert result.score == MAX - sum(c.points for c in GRADED.checks if c.group.startswith("batchnorm"))
     explained_once([o for o in result.outcomes if o.check.group.startswith("batchnorm")],
                    "the submission has no batchnorm.py")
 

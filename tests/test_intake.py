@@ -20,6 +20,7 @@ from autograder.intake import Finder, UsageError
 from autograder.reports.tables import class_table, grades_csv
 from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
+MAX = sum(c.points for c in GRADED.checks)
 MODULES = ("preprocessing.py", "initializers.py", "batchnorm.py")
 
 
@@ -248,7 +249,7 @@ def test_a_notebook_only_submission_is_graded_zero_with_a_status_a_warning_and_a
     assert f"warning: bob ({tmp_path / 'submitted' / 'bob' / 'batchnorm'}) holds no student module" in done.stderr
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert [(r["submission"], r["status"], r["total"]) for r in rows] == [
-        ("alice", "graded", "65"), ("bob", "no modules found", "0")]
+        ("alice", "graded", f"{MAX:g}"), ("bob", "no modules found", "0")]
     assert rows[1]["source"] == str(tmp_path / "submitted" / "bob" / "batchnorm")
     assert no_modules(GRADED) in (out / "bob.md").read_text()
     summary = json.loads((out / "summary.json").read_text())["submissions"]
@@ -304,7 +305,7 @@ def test_progress_is_plain_lines_off_a_terminal_and_a_bar_on_one(tmp_path):
         progress = Progress(2, stream)
         for result in results:
             progress.step(result)
-    assert log.getvalue() == "graded 1/2 a 0/65\ngraded 2/2 b 0/65\n"
+    assert log.getvalue() == f"graded 1/2 a 0/{MAX:g}\ngraded 2/2 b 0/{MAX:g}\n"
     assert terminal.getvalue().count("\r") == 2 and "2/2" in terminal.getvalue()
 
 
