@@ -51,7 +51,6 @@ def test_right_values_kept_with_keepdims_lose_only_the_shape_checks(solution_cop
                             "batchnorm_backward_alt: returns dx, dgamma, dbeta of the right shapes",
                             "batchnorm_forward: out has shape (N, D), the running averages (D,)"]
     assert all("has shape (1, " in text and "without keepdims" in text for text in lost.values())
-    assert result.score == result.max_score - sum(o.check.points for o in failed(result))
 
 
 SKELETON_FORWARD = '''
