@@ -14,6 +14,7 @@ from .framework import CheckFailed
 from .runner.wire import Opaque, SubclassArray
 
 MISCONCEPTION = "Likely misconception: "
+NUMBERS = "biufc"  # the dtype kinds that are numbers
 
 
 class Missing:
@@ -71,8 +72,8 @@ def plain_array(got, what, *, shape=None, floating=True, expected=None):
                           cause=f"{what} subclass")
     if isinstance(got, Opaque) or not isinstance(got, np.ndarray):
         kind = got.type_name if isinstance(got, Opaque) else type(got).__name__
-        _fail(f"{what} should be a numpy array, but it is a {kind}.", f"{what} is a {kind}",
-              _recognised(expected, lambda wrong: wrong is None and got is None))
+        fail(f"{what} should be a numpy array, but it is a {kind}.", f"{what} is a {kind}",
+             recognised(expected, lambda wrong: wrong is None and got is None))
     if shape is not None and got.shape != tuple(shape):
         if not same_layout(got.shape, shape):
             raise CheckFailed(f"{what} has shape {got.shape}; expected {tuple(shape)}.",
@@ -83,9 +84,9 @@ def plain_array(got, what, *, shape=None, floating=True, expected=None):
                           cause=f"{what} has dtype {got.dtype}")
     if got.dtype.kind in "fc" and not np.all(np.isfinite(got)):
         bad = np.argwhere(~np.isfinite(got))[0]
-        _fail(f"{what} holds NaN or inf (first at index {tuple(int(i) for i in bad)}); look for a division by "
-              "zero or the square root of a negative number.", f"{what} holds NaN",
-              _recognised(expected, lambda wrong: _same_values(got, wrong, equal_nan=True)))
+        fail(f"{what} holds NaN or inf (first at index {tuple(int(i) for i in bad)}); look for a division by "
+             "zero or the square root of a negative number.", f"{what} holds NaN",
+             recognised(expected, lambda wrong: close(got, wrong, equal_nan=True)))
     return got
 
 
@@ -95,25 +96,21 @@ def assert_shape(got, expected, *, what, function):
     want = np.shape(expected.value if isinstance(expected, Expected) else expected)
     got = plain_array(got, what, floating=False, expected=expected)
     if got.shape != want:
-        mistake = _recognised(expected, lambda wrong: isinstance(wrong, np.ndarray) and wrong.shape == got.shape)
+        mistake = recognised(expected, lambda wrong: isinstance(wrong, np.ndarray) and wrong.shape == got.shape)
         layout = (" It holds the right number of values: keep the shape of the contract, e.g. sum or average "
                   "over axis 0 without keepdims=True." if same_layout(got.shape, want) else "")
-        _fail(f"{what} has shape {got.shape}; {function}'s contract says {want}.{layout}",
-              f"{what} has shape {got.shape}", mistake)
+        fail(f"{what} has shape {got.shape}; {function}'s contract says {want}.{layout}",
+             f"{what} has shape {got.shape}", mistake)
     return got
 
 
-def _fail(sentence, cause, mistake):
+def fail(sentence, cause, mistake):
+    """Raise CheckFailed with ``sentence`` and, for a recognised ``mistake`` (id, sentence), its misconception."""
     raise CheckFailed(sentence + (f"\n{MISCONCEPTION}{mistake[1]}" if mistake else ""), cause=cause,
                       misconception=mistake)
 
 
-def _same_values(got, wrong, rtol=1e-6, atol=1e-8, equal_nan=False):
-    return (isinstance(wrong, np.ndarray) and same_layout(got.shape, wrong.shape)
-            and np.allclose(got.reshape(wrong.shape), wrong, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def _recognised(expected, matches):
+def recognised(expected, matches):
     """(id, sentence) of the first known mistake of the checked function whose answer ``matches``."""
     if not isinstance(expected, Expected):
         return None
@@ -121,10 +118,13 @@ def _recognised(expected, matches):
                  if a.function == expected.function and matches(a.value)), None)
 
 
-def close(got, want, rtol=1e-6, atol=1e-8):
-    """Whether ``got`` (a plain array) holds the numbers of ``want``."""
+def close(got, want, rtol=1e-6, atol=1e-8, equal_nan=False):
+    """Whether ``got`` is an array of the numbers of ``want``, in a layout that differs
+    only by axes of length 1 (False for anything that is not numbers: None, MISSING...)."""
     want = np.asarray(want)
-    return same_layout(got.shape, want.shape) and np.allclose(got.reshape(want.shape), want, rtol=rtol, atol=atol)
+    return (isinstance(got, np.ndarray) and got.dtype.kind in NUMBERS and want.dtype.kind in NUMBERS
+            and same_layout(got.shape, want.shape)
+            and np.allclose(got.reshape(want.shape), want, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
@@ -154,7 +154,7 @@ def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
 
 def known_mistake(got, expected, rtol=1e-6, atol=1e-8):
     """(id, sentence) of the known mistake whose answer ``got`` matches, or None."""
-    return _recognised(expected, lambda wrong: _same_values(got, wrong, rtol, atol))
+    return recognised(expected, lambda wrong: close(got, wrong, rtol, atol))
 
 
 def assert_true(condition, message):

@@ -2,7 +2,17 @@
 by the public and the hidden checks."""
 import numpy as np
 
-from ...compare import MISSING, Expected, assert_close, assert_substantive, close, plain_array, result_tuple
+from ...compare import (
+    MISSING,
+    assert_close,
+    assert_substantive,
+    close,
+    fail,
+    known_mistake,
+    plain_array,
+    recognised,
+    result_tuple,
+)
 from ...framework import CheckFailed, Previous, StudentError
 
 PREPROCESSING = ("zero_centered", "normalized", "data_preprocess")
@@ -73,15 +83,9 @@ def stored_array(bn_param, key, D, expected=None):
                           "store the running statistics in it as bn_param['running_mean'] and the like.",
                           cause="bn_param is not a dict")
     if key not in bn_param:
-        stored = "your forward does not store them"
-        mistake = None
-        if isinstance(expected, Expected):
-            mistake = next(((a.id, a.sentence) for a in expected.alternates
-                            if a.function == expected.function and a.value is MISSING), None)
-        raise CheckFailed(f"after the call, bn_param has no {key!r}: {stored}. Store the running statistics "
-                          "back into bn_param in both modes." + (f"\nLikely misconception: {mistake[1]}" if mistake
-                                                                  else ""),
-                          cause=f"bn_param has no {key}", misconception=mistake)
+        fail(f"after the call, bn_param has no {key!r}: your forward does not store them. Store the running "
+             "statistics back into bn_param in both modes.", f"bn_param has no {key}",
+             recognised(expected, lambda wrong: wrong is MISSING))
     return plain_array(bn_param[key], f"bn_param[{key!r}]", shape=(D,), expected=expected)
 
 
@@ -112,8 +116,8 @@ def judge_data_preprocess(student, ref, X, tried):
         raise CheckFailed("data_preprocess(X) modified X in place; compute on a copy "
                           "(X - mean creates a new array, X -= mean does not).")
     value = call.value
-    right = isinstance(value, np.ndarray) and _same(value, expected.value)
-    if not right and isinstance(value, np.ndarray) and _same(value, _own_composition(student, X, parts)):
+    if isinstance(value, np.ndarray) and not close(value, expected.value, equal_nan=True) \
+            and close(value, _own_composition(student, X, parts), equal_nan=True):
         return "Your zero_centered or normalized differs from the reference, so data_preprocess was judged as " \
                "their composition."
     got = plain_array(value, "data_preprocess(X)", shape=X.shape, expected=expected)
@@ -132,17 +136,11 @@ def _own_composition(student, X, parts):
         for function, given, want in zip(PREPROCESSING[:2], inputs, parts):
             value = student.call(function, given).value
             answers = [want.value, *(a.value for a in want.alternates if a.function == function)]
-            if not any(_same(value, answer) for answer in answers):
+            if not any(close(value, answer, equal_nan=True) for answer in answers):
                 return None
         return student.call("normalized", student.call("zero_centered", X).value).value
     except StudentError:
         return None
-
-
-def _same(value, answer):
-    """The same numbers, NaN where the other has NaN too."""
-    return (isinstance(value, np.ndarray) and isinstance(answer, np.ndarray) and value.shape == answer.shape
-            and value.dtype.kind in "fiu" and np.allclose(value, answer, rtol=1e-6, atol=1e-8, equal_nan=True))
 
 
 def _modifies(student, function, X):
@@ -195,17 +193,15 @@ def judge_gradients(student, ref, function, cases, which=(0, 1, 2), directions=3
             continue
         got = gradients(student.call(function, dout, cache).value, function, dout.shape, which)
         judged += 1
-        mistake = next((a.id for a in reference_out.alternates
-                        if isinstance(a.value, np.ndarray) and close(out, a.value)), None)
+        mistake = known_mistake(out, reference_out)
         if close(out, reference_out.value) or not (mistake or _plausible(out, reference_out.value, beta)):
             for i, want in zip(which, expected):
                 assert_close(got[i], want, what=f"{GRADIENTS[i]} of {function}", tried=tried, rtol=1e-5, atol=1e-8)
             continue
         own = _OwnForward(student, (x, gamma, beta), param, out, dout, seed)
         for i, want in zip(which, expected):
-            after_mistake = want.alternate(mistake) if mistake else None
-            if after_mistake is not None and isinstance(after_mistake.value, np.ndarray) \
-                    and close(got[i], after_mistake.value, rtol=1e-5):
+            after_mistake = want.alternate(mistake[0]) if mistake else None
+            if after_mistake is not None and close(got[i], after_mistake.value, rtol=1e-5):
                 continue
             own.judge(function, i, got[i], want.value, directions, tried)
         note = f"Your batchnorm_forward differs from the reference, so {function} was judged against your own forward."

@@ -25,7 +25,7 @@ The seeds are fixed, so a given submission gets the same verdict on every run.
 
 import numpy as np
 
-from ...compare import MISCONCEPTION, assert_true, known_mistake, plain_array
+from ...compare import assert_true, fail, known_mistake, plain_array
 from ...framework import CheckFailed
 from ...runner import Seed
 
@@ -52,8 +52,7 @@ def assert_scale(W, sigma, what, ref, function, *args):
     if abs(std / sigma - 1) >= STD_LIMIT:
         message = (f"{what} has standard deviation {std:.5g}; expected {sigma:.5g} "
                    f"(within {100 * STD_LIMIT:.1f}%).")
-        mistake = known_mistake(np.asarray(std), expected, rtol=STD_LIMIT, atol=0)
-        raise CheckFailed(message + (f"\n{MISCONCEPTION}{mistake[1]}" if mistake else ""), misconception=mistake)
+        fail(message, None, known_mistake(np.asarray(std), expected, rtol=STD_LIMIT, atol=0))
 
 
 def assert_gaussian(W, what):
