@@ -100,8 +100,9 @@ def test_stored_public_answers_are_in_sync_with_the_reference(tmp_path):
         "expected.json is stale; run `make release`"
 
 
-def test_a_second_course_with_an_assignment_of_the_same_name_is_refused_in_one_process(tmp_path):
+def test_a_second_course_with_an_assignment_of_the_same_name_is_refused_in_one_process(tmp_path, monkeypatch):
     from autograder.assignments import UnknownAssignment, load
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the second course goes on sys.path: not for later tests
     shutil.copytree(MASTER, tmp_path / "assignment" / "batchnorm", ignore=shutil.ignore_patterns("__pycache__"))
     assert GRADED.spec.name == "batchnorm"  # this process imported the repository's batchnorm first
     namesake = load("batchnorm", tmp_path)
