@@ -54,3 +54,10 @@ def test_bad_sandbox_options_are_refused_with_a_sentence(capsys, arguments, sent
 def test_an_unknown_mode_names_the_choices():
     with pytest.raises(ValueError, match="auto, bubblewrap, limits, none"):
         sandbox.launcher("chroot")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not sandbox.bubblewrap_works(), reason="needs root and bubblewrap")
+def test_as_root_children_are_forked_in_a_kept_sandbox():
+    launcher = sandbox.launcher()
+    assert isinstance(launcher, sandbox.ForkedLauncher)
+    assert launcher.protections == sandbox.BubblewrapLauncher().protections

@@ -3,7 +3,8 @@ submission is started, limited and stopped, and the scratch copies it reads. It
 knows nothing of what is graded.
 
 ``launcher()`` picks the strongest launcher that works here: bubblewrap
-namespaces when ``bwrap`` can create them, otherwise resource limits alone (and
+namespaces when ``bwrap`` can create them (as root, children forked in a kept
+sandbox: forked.py), otherwise resource limits alone (and
 only if they can keep student code from running as root). Each launcher's
 ``protections`` names what is in force; the results show it.
 """
@@ -15,10 +16,12 @@ import threading
 
 from ..kit.runner import Launcher
 from . import scratch
+from .forked import ForkedLauncher
 from .launchers import BubblewrapLauncher, LimitsLauncher, SandboxUnavailable, end_every_child
 from .limits import GiB, Limits
 
-__all__ = ["GiB", "Limits", "SandboxUnavailable", "launcher", "removed_on_signals"]
+__all__ = ["BubblewrapLauncher", "ForkedLauncher", "GiB", "Limits", "LimitsLauncher", "SandboxUnavailable", "launcher",
+           "removed_on_signals"]
 
 MODES = ("auto", "bubblewrap", "limits", "none")
 NO_BUBBLEWRAP = ("bubblewrap cannot create namespaces here: install the Debian package 'bubblewrap' "
@@ -43,7 +46,9 @@ def launcher(mode="auto", limits=None):
     if mode == "limits":
         return LimitsLauncher(limits)
     if bubblewrap_works():
-        return BubblewrapLauncher(limits)
+        # As root, children are forked in a kept sandbox (forked.py): the same
+        # confinement, without a start of Python and numpy per submission.
+        return ForkedLauncher(limits) if os.geteuid() == 0 else BubblewrapLauncher(limits)
     if mode == "bubblewrap":
         raise SandboxUnavailable(f"{NO_BUBBLEWRAP}, or grade with --sandbox limits")
     try:

@@ -2,7 +2,8 @@
 
     python -I -S confine.py as=BYTES nproc=N fsize=BYTES cpu=SECONDS [uid=U] -- COMMAND...
 
-A trusted helper of the launchers: it lowers the limits, gives up root for ``uid``
+A trusted helper of the launchers (the fork server calls ``confine`` in each
+child it forks): it lowers the limits, gives up root for ``uid``
 (group ``uid`` too, no supplementary groups; every capability goes with it), sets
 no_new_privs (so that no setuid program, e.g. su or passwd, can give root back),
 and replaces itself with COMMAND, so that COMMAND and everything it starts inherit
@@ -26,10 +27,9 @@ def no_new_privileges():
         raise SystemExit(f"confine.py: could not set no_new_privs: {os.strerror(ctypes.get_errno())}")
 
 
-def main(argv):
-    split = argv.index("--")
-    settings = dict(item.split("=", 1) for item in argv[:split])
-    command = argv[split + 1:]
+def confine(settings):
+    """Apply ``settings`` (as on the command line: {"as": "BYTES", ..., "uid": "U"})
+    to this process and all it will start."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for key, limit in RLIMITS.items():
         if key in settings:
@@ -43,6 +43,12 @@ def main(argv):
         if 0 in os.getresuid():
             raise SystemExit("confine.py: could not give up root")
     no_new_privileges()
+
+
+def main(argv):
+    split = argv.index("--")
+    confine(dict(item.split("=", 1) for item in argv[:split]))
+    command = argv[split + 1:]
     os.execv(command[0], command)
 
 

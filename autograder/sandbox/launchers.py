@@ -181,6 +181,12 @@ class BubblewrapLauncher(_Confined):
     def sandbox(self, command, uid, binds):
         """bubblewrap's command line: ``command`` confined, as ``uid``, seeing the
         system's and the interpreter's trees and ``binds`` (host folder: inside)."""
+        return self.bubblewrap(binds) + self.confine(command, uid, confine=CONFINE_IN_SANDBOX)
+
+    def bubblewrap(self, binds, *options):
+        """bubblewrap and its options up to the command: the namespaces, the
+        system's and the interpreter's trees, confine.py and ``binds`` (host
+        folder: inside), read-only, and a private /tmp."""
         if self.as_root:
             namespaces = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                           "--unshare-cgroup-try", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
@@ -195,8 +201,7 @@ class BubblewrapLauncher(_Confined):
                 "--clearenv", *_setenv(CHILD_ENVIRONMENT),
                 "--perms", "1777", "--size", str(SCRATCH_BYTES), "--tmpfs", "/tmp", *_system_tree(),
                 *_folders_leading_to([*binds.values(), *_venv_link()[2:]]), *mounts, *_venv_link(),
-                "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--",
-                *self.confine(command, uid, confine=CONFINE_IN_SANDBOX)]
+                "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", *options, "--"]
 
     def works(self):
         """Whether bubblewrap exists and can build this sandbox here (user
@@ -357,7 +362,7 @@ def _kill_all_of(uid, wait=5.0):
     """Kill every process that holds ``uid`` as its real, effective, saved or
     filesystem uid (only the child and what it started do); whether they were all
     gone, zombies included, within ``wait`` seconds."""
-    deadline = time.monotonic() + wait
+    deadline, pause = time.monotonic() + wait, 0.001
     while True:
         alive = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit() and uid in _uids(entry)]
         if not alive:
@@ -369,7 +374,10 @@ def _kill_all_of(uid, wait=5.0):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        time.sleep(0.01)
+        # A killed process is usually gone within a millisecond; one stuck in the
+        # kernel is looked at less and less often.
+        time.sleep(pause)
+        pause = min(2 * pause, 0.05)
 
 
 def _uids(entry):

@@ -1,4 +1,5 @@
 """Fixtures of the hostile-submission tests (helpers are in support.py)."""
+import os
 import uuid
 
 import pytest
@@ -16,13 +17,18 @@ def hostile(tmp_path):
     return lambda function, source: build_submission(tmp_path / "submission", function, source)
 
 
-@pytest.fixture(scope="session")
-def bubblewrap():
-    launcher = sandbox.BubblewrapLauncher()
-    if not launcher.works():
+@pytest.fixture(scope="session", params=["bubblewrap", "forked"])
+def bubblewrap(request):
+    """Each attack runs against both bubblewrap launchers: a sandbox per child, and
+    (the default as root) children forked in a kept sandbox."""
+    if not sandbox.BubblewrapLauncher().works():
         pytest.fail("bubblewrap cannot build the sandbox here; run `make sandbox-tools` (as root) "
                     "or install the Debian package 'bubblewrap'")
-    return launcher
+    if request.param == "bubblewrap":
+        return sandbox.BubblewrapLauncher()
+    if os.geteuid() != 0:
+        pytest.skip("the forked sandbox needs a grader that is root")
+    return sandbox.ForkedLauncher()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,226 @@
+"""``ForkedLauncher``: bubblewrap's confinement at the cost of a fork per child.
+
+Starting a sandboxed child costs bubblewrap, Python and numpy (about 0.15 s), as
+much as grading the submission. A grader that is root instead keeps a sandbox
+running with a fork server in it (forkserver.py), which has imported numpy and
+the runner once, and forks a child per submission. Each child is confined as
+``BubblewrapLauncher`` confines it: the same namespaces and read-only filesystem,
+a pool uid of its own (never root), the limits and no_new_privs; its copy of the
+submission is read-only at /submissions/NAME (the grader's scratch folder, where
+it can open its own copy and list nothing).
+
+A sandbox serves one child at a time, so a child sees no other submission's
+processes or files. When the child is stopped, every process of its uid is
+killed, the sandbox's /tmp is emptied and the uid goes back to the pool; only
+then does the sandbox serve the next child. A sandbox in which something of the
+child's uid could not be killed is never used again. Sandboxes are kept per
+grading process and end with it (bubblewrap's --die-with-parent, and the server
+ends when its socket closes).
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..kit.runner.client import CHILD
+from . import scratch
+from .launchers import CONFINE_IN_SANDBOX, UIDS, BubblewrapLauncher, SandboxUnavailable, _kill_all_of
+
+FORKSERVER = Path(__file__).with_name("forkserver.py")
+FORKSERVER_IN_SANDBOX = "/sandbox/forkserver.py"
+SUBMISSIONS_IN_SANDBOX = "/submissions"
+READY_TIMEOUT = 60.0  # seconds for a new sandbox to import numpy, on a loaded machine
+MESSAGE_BYTES = 1 << 16
+
+
+class ForkServer:
+    """One sandbox with a fork server in it, and the grader's end of its socket."""
+
+    def __init__(self, launcher):
+        control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        info_read, info_write = os.pipe()
+        runner = Path(CHILD).resolve().parent
+        binds = {runner: "/runner", FORKSERVER: FORKSERVER_IN_SANDBOX, scratch.run_folder(): SUBMISSIONS_IN_SANDBOX}
+        server = [sys.executable, "-I", FORKSERVER_IN_SANDBOX, CONFINE_IN_SANDBOX, f"/runner/{CHILD.name}",
+                  str(theirs.fileno())]
+        try:
+            self.process = subprocess.Popen(
+                launcher.bubblewrap(binds, "--info-fd", str(info_write)) + server, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=(theirs.fileno(), info_write),
+                **launcher.popen_options())
+        finally:
+            theirs.close()
+            os.close(info_write)
+        self.control = control
+        self.lock = threading.Lock()
+        self.exits = {}  # pid -> returncode, of children that ended
+        try:
+            with os.fdopen(info_read, "rb") as info:
+                # The first process of the sandbox, seen from here: its /proc entry leads to the sandbox's files.
+                self.root = Path(f"/proc/{json.loads(info.read() or b'{}').get('child-pid', 0)}/root")
+            if self._receive(READY_TIMEOUT) != {"ready": True}:
+                raise OSError("it did not say it was ready")
+        except (OSError, ValueError) as err:
+            self.close()
+            raise SandboxUnavailable(f"the sandbox's fork server did not start ({err}): "
+                                     f"{self.process.stderr.read(2000).decode(errors='replace').strip()}") from None
+
+    def start(self, folder, settings, fds):
+        """Fork a child for the submission at ``folder`` (inside the sandbox) with
+        ``settings`` for confine and the descriptors ``fds``; its pid in the sandbox."""
+        with self.lock:
+            socket.send_fds(self.control, [json.dumps({"folder": folder, "settings": settings}).encode()], fds)
+            while True:
+                message = self._receive(READY_TIMEOUT)
+                if message is None:
+                    raise OSError("the sandbox's fork server ended")
+                if "returncode" not in message:
+                    return message["pid"]
+
+    def wait(self, pid, timeout=None):
+        """``pid``'s return code, once the server has reaped it (None after ``timeout``
+        seconds); -9 if the server itself is gone, which ends every child with it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.lock:
+            while pid not in self.exits:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                if self._receive(left) is None and not self.alive:
+                    return self.exits.setdefault(pid, -9)
+            return self.exits[pid]
+
+    def _receive(self, timeout):
+        """The next message that is not an exit (exits are kept in ``exits``); None
+        after ``timeout`` seconds or at the end of the socket."""
+        self.control.settimeout(timeout)
+        try:
+            data = self.control.recv(MESSAGE_BYTES)
+        except (TimeoutError, OSError):
+            return None
+        if not data:
+            self.alive = False
+            return None
+        message = json.loads(data)
+        if "returncode" in message:
+            self.exits[message["pid"]] = message["returncode"]
+        return message
+
+    alive = True
+
+    def empty_tmp(self):
+        """Remove everything in the sandbox's /tmp (the finished child's, and nobody else's)."""
+        folder = os.open(self.root / "tmp", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            for name in os.listdir(folder):
+                try:
+                    shutil.rmtree(name, dir_fd=folder)
+                except NotADirectoryError:
+                    os.unlink(name, dir_fd=folder)
+        finally:
+            os.close(folder)
+
+    def close(self):
+        self.alive = False
+        self.control.close()
+        self.process.kill()
+        self.process.wait()
+        self.process.stderr.close()
+
+
+class ForkedChild:
+    """What ChildRunner needs of a process, for a child forked in a sandbox."""
+
+    def __init__(self, server, pid, uid, stdin, stdout, stderr):
+        self.server, self.pid, self.uid = server, pid, uid
+        self.stdin, self.stdout, self.stderr = stdin, stdout, stderr
+        self.args = [f"forked child {pid}", f"uid={uid}"]
+        self.returncode = None
+
+    def poll(self):
+        return self.wait(timeout=0) if self.returncode is None else self.returncode
+
+    def wait(self, timeout=None):
+        if self.returncode is None:
+            self.returncode = self.server.wait(self.pid, timeout)
+            if self.returncode is None:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+        return self.returncode
+
+    def kill(self):
+        _kill_all_of(self.uid)
+
+
+class ForkedLauncher(BubblewrapLauncher):
+    """Children forked in a kept sandbox (see the module); root only, since each
+    child needs a pool uid of its own to be kept apart from the server and the
+    next child. Its protections are bubblewrap's."""
+
+    _idle, _lock = [], threading.Lock()  # sandboxes ready for a child, per grading process
+
+    def __init__(self, limits=None, *, bwrap=None):
+        super().__init__(limits, bwrap=bwrap)
+        if not self.as_root:
+            raise SandboxUnavailable("the forked sandbox gives each child a uid of its own, which needs root")
+
+    def start(self, argv, submission, response_fd):
+        submission = Path(submission)
+        if submission.parent != scratch.run_folder():
+            raise ValueError(f"{submission} is not a scratch copy; only those are handed to a sandbox uid")
+        uid = UIDS.take()
+        pipes = []
+        try:
+            scratch.hand_over(submission, uid)
+            server = self._server()
+            pipes = [os.pipe() for _ in range(3)]
+            (stdin, to_child), (from_out, out), (from_err, err) = pipes
+            settings = dict(item.split("=", 1) for item in self.limits.confine_args() + [f"uid={uid}"])
+            try:
+                pid = server.start(f"{SUBMISSIONS_IN_SANDBOX}/{submission.name}", settings,
+                                   [stdin, out, err, response_fd])
+            except OSError:
+                server.close()
+                raise
+            for fd in (stdin, out, err):
+                os.close(fd)
+            return ForkedChild(server, pid, uid, os.fdopen(to_child, "wb"), os.fdopen(from_out, "rb"),
+                               os.fdopen(from_err, "rb"))
+        except BaseException:
+            for pair in pipes:
+                for fd in pair:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            UIDS.give_back(uid)
+            raise
+
+    def _server(self):
+        with self._lock:
+            while self._idle:
+                server = self._idle.pop()
+                if server.alive and server.process.poll() is None:
+                    return server
+                server.close()
+        return ForkServer(self)
+
+    def stop(self, process):
+        """Kill every process of the child's uid, empty the sandbox's /tmp, and only
+        then give the uid back and the sandbox to the next child."""
+        if not _kill_all_of(process.uid):
+            process.server.close()  # something of this child lives on: no one else goes in there
+            return
+        process.wait()
+        try:
+            process.server.empty_tmp()
+        except OSError:
+            process.server.close()
+        UIDS.give_back(process.uid)
+        if process.server.alive:
+            with self._lock:
+                self._idle.append(process.server)
