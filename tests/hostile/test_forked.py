@@ -8,7 +8,7 @@ import pytest
 from autograder import sandbox
 from autograder.grade import grade_submission
 
-from .support import TIMEOUT, SOLUTIONS, build_submission, outputs_of
+from .support import SOLUTIONS, TIMEOUT, build_submission, outputs_of
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the forked sandbox needs a grader that is root")
 
