@@ -12,9 +12,9 @@ from . import calls, classes, grading, machine, nbgrader_autograde, numerics
 from .sections import Section, Target, fmt
 
 FULL = {"repeat": 5, "sizes": (50, 200), "extra": ((500, 2),), "nbgrader_class": 4, "hanging": True,
-        "calls": 2000}
+        "calls": 2000, "starts": 30}
 QUICK = {"repeat": 2, "sizes": (3, 6), "extra": (), "nbgrader_class": 2, "hanging": False,
-         "calls": 200}
+         "calls": 200, "starts": 3}
 
 
 def _parser():
@@ -94,6 +94,7 @@ def main(argv=None):
         pool = grading.Pool(scratch)
         record(grading.startup_and_single(pool, plan["repeat"], plan["hanging"]))
         record(calls.round_trip(plan["calls"]))
+        record(calls.child_start(plan["starts"]))
         record(classes.classes(pool, plan["sizes"], (1, 2), plan["extra"]))
         measured["cli_per_submission"] = measured["classes"][plan["sizes"][0], 1] / plan["sizes"][0]
         if args.no_nbgrader:

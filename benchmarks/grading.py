@@ -86,11 +86,13 @@ def sandbox_overhead(pool, repeat):
     launchers = [("default launcher", None), ("plain child process (`selfcheck.runner.Launcher()`)",
                                                Launcher())]
     notes = []
-    for mode in ("bubblewrap", "limits"):
+    options = [("a bubblewrap sandbox per child (`BubblewrapLauncher()`)", sandbox.BubblewrapLauncher),
+               ("`autograder.sandbox.launcher('limits')`", lambda: sandbox.launcher("limits"))]
+    for label, make in options:
         try:
-            launchers.append((f"`autograder.sandbox.launcher({mode!r})`", sandbox.launcher(mode)))
+            launchers.append((label, make()))
         except sandbox.SandboxUnavailable as err:  # reported, not fatal
-            notes.append(f"sandbox mode {mode!r} is unavailable here: {err}")
+            notes.append(f"{label} is unavailable here: {err}")
     section = Section("Sandbox overhead", ["launcher", "median grade_submission()", "fastest - slowest", "overhead"])
     protections = [grade_submission(single, launcher=launcher).protections for _, launcher in launchers]
     times = [[] for _ in launchers]

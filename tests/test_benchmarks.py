@@ -14,12 +14,13 @@ def test_quick_benchmark_reports_every_part(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     text = report.read_text()
-    for heading in ("Targets", "One submission", "A call to the child", "Classes",
+    for heading in ("Targets", "One submission", "A call to the child", "Starting a child", "Classes",
                     "nbgrader autograde vs. the command line", "Sandbox overhead",
                     "Batch norm: staged backward vs. backward_alt (float64)",
                     "Gradient checks: directional vs. full centred differences"):
         assert f"\n## {heading}\n" in text
     assert "| CPU |" in text and "| Python |" in text
+    assert re.search(r"^\| a bubblewrap sandbox per child \(`BubblewrapLauncher`\) \| [\d.]+ ms \| [\d.]+x \|$", text, re.M)
     # Every class size ran with 1 and 2 jobs and wrote one result per submission.
     runs = re.findall(r"^\| (\d+) \| (\d) \| [\d.]+ m?s \|", text, re.M)
     assert runs == [("3", "1"), ("3", "2"), ("6", "1"), ("6", "2")]
