@@ -20,7 +20,8 @@ def test_quick_benchmark_reports_every_part(tmp_path):
                     "Gradient checks: directional vs. full centred differences"):
         assert f"\n## {heading}\n" in text
     assert "| CPU |" in text and "| Python |" in text
-    assert re.search(r"^\| a bubblewrap sandbox per child \(`BubblewrapLauncher`\) \| [\d.]+ ms \| [\d.]+x \|$", text, re.M)
+    assert re.search(r"^\| a bubblewrap sandbox per child \(`BubblewrapLauncher`\) \| [\d.]+ ms \| [\d.]+x \|$",
+                     text, re.M)
     # Every class size ran with 1 and 2 jobs and wrote one result per submission.
     runs = re.findall(r"^\| (\d+) \| (\d) \| [\d.]+ m?s \|", text, re.M)
     assert runs == [("3", "1"), ("3", "2"), ("6", "1"), ("6", "2")]
