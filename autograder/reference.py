@@ -72,14 +72,14 @@ class LiveReference:
         return self
 
     def expect(self, function, *args, pick=None, **kwargs):
-        # The mistakes may run later, after the check changed its arrays: they run on a copy.
-        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
-
-        def run(module):
-            realized = _realize(args)
-            result = getattr(module, function)(*realized, **_realize(kwargs))
-            return pick(result, realized) if pick else result
-        return self._answer(("expect", function, args, kwargs, pick), function, run, {function})
+        def made_from(args, kwargs):
+            def run(module):
+                realized = _realize(args)
+                result = getattr(module, function)(*realized, **_realize(kwargs))
+                return pick(result, realized) if pick else result
+            return run
+        return self._answer(("expect", function, args, kwargs, pick), function, {function},
+                            lambda: made_from(*copy.deepcopy((args, kwargs))))
 
     def expect_after(self, first, first_args, function, args, pick=None):
         """``pick`` of ``function(*args)`` called after ``first(*first_args)``, where a
@@ -87,16 +87,20 @@ class LiveReference:
         backward pass after the forward that made its cache). Besides the mistakes of
         ``function``, the alternates hold what it gives after each known mistake of
         ``first``."""
-        first_args, args = copy.deepcopy((first_args, args))
+        def made_from(first_args, args):
+            def run(module):
+                made = getattr(module, first)(*_realize(first_args))
+                result = getattr(module, function)(*(made[a.index] if isinstance(a, Previous) else _realize(a)
+                                                     for a in args))
+                return pick(result) if pick else result
+            return run
+        return self._answer(("after", first, first_args, function, args, pick), function, {function, first},
+                            lambda: made_from(*copy.deepcopy((first_args, args))))
 
-        def run(module):
-            made = getattr(module, first)(*_realize(first_args))
-            result = getattr(module, function)(*(made[a.index] if isinstance(a, Previous) else _realize(a)
-                                                 for a in args))
-            return pick(result) if pick else result
-        return self._answer(("after", first, first_args, function, args, pick), function, run, {function, first})
-
-    def _answer(self, question, function, run, functions):
+    def _answer(self, question, function, functions, made):
+        """The answer to ``question``: kept from an earlier asking, or computed by the
+        ``run`` that ``made()`` builds on a copy of the arguments (the mistakes may run
+        later, after the check changed its arrays)."""
         try:
             key = question_key(question)
         except TypeError:  # a value that cannot be told apart by its contents: not kept
@@ -106,6 +110,7 @@ class LiveReference:
             if found is not None:
                 self._answers[key] = found  # now the most recently used
                 return found
+        run = made()
         value = _frozen(np.asarray(run(self.modules[self.functions[function]])))
         answer = Answer(value, function, lambda: self._compare_with_mistakes(value, run, functions))
         if key is None:

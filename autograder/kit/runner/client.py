@@ -314,7 +314,8 @@ class _Channel:
             if not chunk:
                 break
             self.buffer += chunk
-        data = bytes(self.buffer[:n])
+        with memoryview(self.buffer) as view:
+            data = bytes(view[:n])  # one copy (slicing the bytearray would make two)
         del self.buffer[:n]
         return data
 

@@ -1,6 +1,7 @@
 """The child process: imports the student's modules and serves calls.
 
-Run as ``python -I child.py SUBMISSION_DIR RESPONSE_FD``. Requests arrive on
+Run as ``python -I child.py SUBMISSION_DIR RESPONSE_FD`` (or forked from a fork
+server that imported it, which calls ``main``). Requests arrive on
 standard input, responses leave on RESPONSE_FD; whatever the student's code
 prints goes to standard output and error, which the parent drains separately.
 Results that must stay here (``keep``) are stored and answered with a handle.
@@ -95,8 +96,9 @@ def serve(request, folder, handles):
     return {"ok": True, "value": value, "args": args}
 
 
-def main():
-    folder, response_fd = os.path.realpath(sys.argv[1]), int(sys.argv[2])
+def main(folder, response_fd):
+    """Serve the calls of the modules in ``folder`` until the requests end."""
+    folder = os.path.realpath(folder)
     requests = os.fdopen(os.dup(0), "rb")
     responses = os.fdopen(response_fd, "wb")
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
@@ -147,4 +149,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1], int(sys.argv[2]))

@@ -54,6 +54,14 @@ class Launcher:
     child; ``protections`` names what is in force."""
     protections = ("time limit per call", "separate process")
 
+    def start(self, argv, submission, response_fd):
+        """Start the child ``argv`` for the folder ``submission``, handing it the
+        write end ``response_fd`` of the response pipe; return a process with
+        ``stdin``, ``stdout`` and ``stderr`` pipes (a ``subprocess.Popen``, or
+        what behaves like one)."""
+        return subprocess.Popen(self.command(argv, submission), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, pass_fds=(response_fd,), **self.popen_options())
+
     def command(self, argv, submission):
         return argv
 
@@ -238,10 +246,13 @@ class ChildRunner:
         except (AttributeError, OSError):  # not Linux, or above the system's limit: the default stays
             pass
         argv = [sys.executable, "-I", str(CHILD), str(self.submission), str(write_fd)]
-        self._process = subprocess.Popen(
-            self.launcher.command(argv, self.submission), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, pass_fds=(write_fd,), **self.launcher.popen_options())
-        os.close(write_fd)
+        try:
+            self._process = self.launcher.start(argv, self.submission, write_fd)
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
         self._responses = _Channel(read_fd)
         self._drains = [_Drain(self._process.stdout, self.output_limit),
                         _Drain(self._process.stderr, self.output_limit)]
@@ -303,7 +314,8 @@ class _Channel:
             if not chunk:
                 break
             self.buffer += chunk
-        data = bytes(self.buffer[:n])
+        with memoryview(self.buffer) as view:
+            data = bytes(view[:n])  # one copy (slicing the bytearray would make two)
         del self.buffer[:n]
         return data
 
