@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -17,7 +18,7 @@ from .assignments import load
 from .grade import Result, grade_submission
 from .intake import Submission, UsageError, submission_at
 from .plain import from_plain, to_plain
-from .reports.class_report import class_report_html
+from .reports.class_report import class_report_html, load_plotting
 from .reports.files import fresh_folder, write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown, grades_csv
@@ -116,6 +117,7 @@ def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=
     if out is None:
         return _grade_all(submissions, names, None, jobs, cluster, progress, hidden_visibility, options)
     check_output_folder(out)
+    threading.Thread(target=load_plotting, daemon=True).start()
     with fresh_folder(out) as staging:
         results = _grade_all(submissions, names, staging, jobs, cluster, progress, hidden_visibility, options)
         write_atomic(staging / "grades.csv", grades_csv(results, [s.source for s in submissions]))
@@ -189,12 +191,13 @@ def _graded_in_workers(work, jobs, options):
 def _in_pool(work, waiting, jobs, options, checks):
     """Grade the submissions ``waiting`` (indexes into ``work``, taken from the left)
     in a fresh pool of ``jobs`` workers, yielding (index, Result) as each finishes;
-    return the indexes in flight if a worker died, which breaks the pool. Only
-    ``jobs`` are handed out at a time, so that those in flight are known."""
+    return the indexes in flight if a worker died, which breaks the pool. Two per
+    worker are handed out at a time: one to grade, and the next waiting, so that a
+    worker never idles while its result travels back; and those in flight are known."""
     with ProcessPoolExecutor(jobs, mp_context=WORKERS, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
         running = {}
         while waiting or running:
-            while waiting and len(running) < jobs:
+            while waiting and len(running) < 2 * jobs:
                 i = waiting.popleft()
                 running[pool.submit(_grade_in_worker, *work[i], options)] = i
             done, _ = wait(running, return_when=FIRST_COMPLETED)
