@@ -194,7 +194,8 @@ def _in_pool(work, waiting, jobs, options, checks):
     return the indexes in flight if a worker died, which breaks the pool. Two per
     worker are handed out at a time: one to grade, and the next waiting, so that a
     worker never idles while its result travels back; and those in flight are known."""
-    with ProcessPoolExecutor(jobs, mp_context=WORKERS, initializer=_start_worker, initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=WORKERS, initializer=_start_worker,
+                             initargs=(os.getpid(), options.get("launcher"))) as pool:
         running = {}
         while waiting or running:
             while waiting and len(running) < 2 * jobs:
@@ -209,15 +210,20 @@ def _in_pool(work, waiting, jobs, options, checks):
     return []
 
 
-def _start_worker(grader):
+def _start_worker(grader, launcher):
     """A worker dies with the ``grader`` (its parent's pid): the kernel sends it
     SIGTERM when the grader dies, however it died, and while the worker grades that
     signal removes its sandbox processes and copies first. Ctrl-C, which reaches
-    every process of the terminal, is the grader's to handle."""
+    every process of the terminal, is the grader's to handle. The worker's
+    ``launcher`` (None: the default) gets ready while the first submission arrives."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != grader:  # it died before the kernel was told
         os.kill(os.getpid(), signal.SIGTERM)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        (launcher or sandbox.launcher()).prepare()
+    except sandbox.SandboxUnavailable:  # each submission says so when it is graded
+        pass
 
 
 def _grade_in_worker(submission, name, options):

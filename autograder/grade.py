@@ -133,11 +133,13 @@ def _grade_folder(submission, graded, checks, launcher, timeout, budget, name, s
     scratch = sandbox.scratch.new_copy()
     try:
         links = _copy_modules(submission, scratch)
-        runner = ChildRunner(scratch, graded.spec.functions, timeout=timeout, budget=budget,
-                             launcher=launcher or sandbox.launcher())
+        launcher = launcher or sandbox.launcher()
+        launcher.prepare()  # a kept sandbox starts while the reference loads
+        answers = reference(graded)
+        runner = ChildRunner(scratch, graded.spec.functions, timeout=timeout, budget=budget, launcher=launcher)
         with runner:
-            runner.start()  # while the reference loads and the first check prepares its inputs
-            outcomes = run_checks(checks, runner, reference(graded))
+            runner.start()  # while the first check prepares its inputs
+            outcomes = run_checks(checks, runner, answers)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return Result(name, outcomes, runner.protections, round(time.monotonic() - start, 3), links_notice(links))

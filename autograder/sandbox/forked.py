@@ -59,21 +59,41 @@ class ForkServer:
         self.control = control
         self.lock = threading.Lock()
         self.exits = {}  # pid -> returncode, of children that ended
+        self._info, self._root = info_read, None
+        self.ready = False
+
+    def _wait_ready(self):
+        """Wait (once) until the server has imported numpy and the runner."""
+        if self.ready:
+            return
         try:
-            with os.fdopen(info_read, "rb") as info:
-                # The first process of the sandbox, seen from here: its /proc entry leads to the sandbox's files.
-                self.root = Path(f"/proc/{json.loads(info.read() or b'{}').get('child-pid', 0)}/root")
             if self._receive(READY_TIMEOUT) != {"ready": True}:
                 raise OSError("it did not say it was ready")
         except (OSError, ValueError) as err:
+            self.process.kill()
+            self.process.wait()  # the sandbox ends with bubblewrap, and with it every writer of the pipe
+            said = self.process.stderr.read(2000).decode(errors="replace").strip()
             self.close()
-            raise SandboxUnavailable(f"the sandbox's fork server did not start ({err}): "
-                                     f"{self.process.stderr.read(2000).decode(errors='replace').strip()}") from None
+            raise SandboxUnavailable(f"the sandbox's fork server did not start ({err}): {said}") from None
+        self.ready = True
+
+    @property
+    def root(self):
+        """The sandbox's files, seen from here: the /proc entry of its first process,
+        which bubblewrap names on the info pipe once it has started it."""
+        if self._root is None:
+            if self._info is None:
+                raise OSError("the sandbox is closed")
+            info, self._info = self._info, None
+            with os.fdopen(info, "rb") as stream:
+                self._root = Path(f"/proc/{json.loads(stream.read() or b'{}').get('child-pid', 0)}/root")
+        return self._root
 
     def start(self, folder, settings, fds):
         """Fork a child for the submission at ``folder`` (inside the sandbox) with
         ``settings`` for confine and the descriptors ``fds``; its pid in the sandbox."""
         with self.lock:
+            self._wait_ready()
             socket.send_fds(self.control, [json.dumps({"folder": folder, "settings": settings}).encode()], fds)
             while True:
                 message = self._receive(READY_TIMEOUT)
@@ -127,6 +147,9 @@ class ForkServer:
 
     def close(self):
         self.alive = False
+        if self._info is not None:
+            os.close(self._info)
+            self._info = None
         self.control.close()
         self.process.kill()
         self.process.wait()
@@ -199,6 +222,13 @@ class ForkedLauncher(BubblewrapLauncher):
                         pass
             UIDS.give_back(uid)
             raise
+
+    def prepare(self):
+        """Start a sandbox now, if none is waiting, so that its start-up (Python and
+        numpy) overlaps the grader's own until the first child is needed."""
+        with self._lock:
+            if not self._idle:
+                self._idle.append(ForkServer(self))
 
     def _server(self):
         with self._lock:

@@ -107,3 +107,22 @@ def test_a_child_cannot_kill_or_trace_the_fork_server(tmp_path, forked):
     after = grade(SOLUTIONS, forked)
     assert servers() == kept, "the fork server did not survive"
     assert after.score == after.max_score
+
+
+def test_a_prepared_sandbox_serves_the_next_submission():
+    launcher = sandbox.ForkedLauncher()
+    launcher.prepare()
+    waiting = servers()
+    assert waiting, "prepare() left no sandbox waiting"
+    result = grade(SOLUTIONS, launcher)
+    assert result.score == result.max_score
+    assert servers()[-1] in waiting
+
+
+def test_a_sandbox_that_cannot_start_costs_the_submission_with_a_reason(tmp_path):
+    broken = sandbox.ForkedLauncher(bwrap="/bin/false")
+    sandbox.ForkedLauncher._idle.clear()  # so that the broken launcher must start a sandbox of its own
+    result = grade(SOLUTIONS, broken)
+    assert result.score == 0 and result.status == "grader failed"
+    assert "fork server did not start" in result.error, result.error
+    assert "nothing was graded" in result.outcomes[0].output
