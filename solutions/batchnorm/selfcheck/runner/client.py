@@ -54,6 +54,10 @@ class Launcher:
     child; ``protections`` names what is in force."""
     protections = ("time limit per call", "separate process")
 
+    def prepare(self):
+        """Get ready for a first child ahead of time, where a launcher can (the kept
+        sandbox starts its server); the caller goes on meanwhile."""
+
     def start(self, argv, submission, response_fd):
         """Start the child ``argv`` for the folder ``submission``, handing it the
         write end ``response_fd`` of the response pipe; return a process with
