@@ -60,7 +60,7 @@ class ForkServer:
         self.lock = threading.Lock()
         self.exits = {}  # pid -> returncode, of children that ended
         self._info, self._root = info_read, None
-        self.ready = False
+        self.ready, self.alive = False, True
 
     def _wait_ready(self):
         """Wait (once) until the server has imported numpy and the runner."""
@@ -94,13 +94,17 @@ class ForkServer:
         ``settings`` for confine and the descriptors ``fds``; its pid in the sandbox."""
         with self.lock:
             self._wait_ready()
-            socket.send_fds(self.control, [json.dumps({"folder": folder, "settings": settings}).encode()], fds)
-            while True:
-                message = self._receive(READY_TIMEOUT)
-                if message is None:
-                    raise OSError("the sandbox's fork server ended")
-                if "returncode" not in message:
-                    return message["pid"]
+            try:
+                socket.send_fds(self.control, [json.dumps({"folder": folder, "settings": settings}).encode()], fds)
+                while True:
+                    message = self._receive(READY_TIMEOUT)
+                    if message is None:
+                        raise OSError("the sandbox's fork server ended")
+                    if "returncode" not in message:
+                        return message["pid"]
+            except OSError:
+                self.close()
+                raise
 
     def wait(self, pid, timeout=None):
         """``pid``'s return code, once the server has reaped it (None after ``timeout``
@@ -130,8 +134,6 @@ class ForkServer:
         if "returncode" in message:
             self.exits[message["pid"]] = message["returncode"]
         return message
-
-    alive = True
 
     def empty_tmp(self):
         """Remove everything in the sandbox's /tmp (the finished child's, and nobody else's)."""
@@ -165,18 +167,12 @@ class ForkedChild:
         self.args = [f"forked child {pid}", f"uid={uid}"]
         self.returncode = None
 
-    def poll(self):
-        return self.wait(timeout=0) if self.returncode is None else self.returncode
-
     def wait(self, timeout=None):
         if self.returncode is None:
             self.returncode = self.server.wait(self.pid, timeout)
             if self.returncode is None:
                 raise subprocess.TimeoutExpired(self.args, timeout)
         return self.returncode
-
-    def kill(self):
-        _kill_all_of(self.uid)
 
 
 class ForkedLauncher(BubblewrapLauncher):
@@ -196,32 +192,27 @@ class ForkedLauncher(BubblewrapLauncher):
         if submission.parent != scratch.run_folder():
             raise ValueError(f"{submission} is not a scratch copy; only those are handed to a sandbox uid")
         uid = UIDS.take()
-        pipes = []
         try:
             scratch.hand_over(submission, uid)
             server = self._server()
-            pipes = [os.pipe() for _ in range(3)]
-            (stdin, to_child), (from_out, out), (from_err, err) = pipes
+            (stdin, to_child), (from_out, out), (from_err, err) = (os.pipe() for _ in range(3))
             settings = dict(item.split("=", 1) for item in self.limits.confine_args() + [f"uid={uid}"])
             try:
                 pid = server.start(f"{SUBMISSIONS_IN_SANDBOX}/{submission.name}", settings,
                                    [stdin, out, err, response_fd])
-            except OSError:
-                server.close()
+            except BaseException:
+                for fd in (to_child, from_out, from_err):
+                    os.close(fd)
                 raise
-            for fd in (stdin, out, err):
-                os.close(fd)
-            return ForkedChild(server, pid, uid, os.fdopen(to_child, "wb"), os.fdopen(from_out, "rb"),
-                               os.fdopen(from_err, "rb"))
+            finally:
+                for fd in (stdin, out, err):  # the child's ends: it has its own copies
+                    os.close(fd)
         except BaseException:
-            for pair in pipes:
-                for fd in pair:
-                    try:
-                        os.close(fd)
-                    except OSError:
-                        pass
-            UIDS.give_back(uid)
+            if _kill_all_of(uid):  # a child may have been forked before the server failed
+                UIDS.give_back(uid)
             raise
+        return ForkedChild(server, pid, uid, os.fdopen(to_child, "wb"), os.fdopen(from_out, "rb"),
+                           os.fdopen(from_err, "rb"))
 
     def prepare(self):
         """Start a sandbox now, if none is waiting, so that its start-up (Python and
