@@ -58,6 +58,14 @@ def classes(pool, sizes, jobs_list, extra=()):
             (small, a), (large, b) = min(per), max(per)
             section.notes.append(f"With {jobs} job{'s' if jobs > 1 else ''}, the time per submission at {large} "
                                  f"submissions is {b / a:.2f}x that at {small}.")
+            # Wall time as a fixed cost (start-up, the class report) plus a cost per submission,
+            # through the smallest and largest class; a middle class shows whether it is a line.
+            marginal = (b * large - a * small) / (large - small)
+            fixed = a * small - marginal * small
+            middle = [f"{s} submissions: {fmt(fixed + marginal * s)} predicted, {fmt(measured[s, jobs])} measured"
+                      for s, j in measured if j == jobs and small < s < large]
+            section.notes.append(f"As a line: {fmt(fixed)} fixed (start-up, the class report) + {fmt(marginal)} per "
+                                 f"submission" + (f"; {'; '.join(middle)}." if middle else "."))
     return section, {"classes": measured, "class_memory": memory}
 
 
