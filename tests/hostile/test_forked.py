@@ -121,7 +121,8 @@ def test_a_prepared_sandbox_serves_the_next_submission():
 
 def test_a_sandbox_that_cannot_start_costs_the_submission_with_a_reason(tmp_path):
     broken = sandbox.ForkedLauncher(bwrap="/bin/false")
-    sandbox.ForkedLauncher._idle.clear()  # so that the broken launcher must start a sandbox of its own
+    while sandbox.ForkedLauncher._idle:  # so that the broken launcher must start a sandbox of its own
+        sandbox.ForkedLauncher._idle.pop().close()
     result = grade(SOLUTIONS, broken)
     assert result.score == 0 and result.status == "grader failed"
     assert "fork server did not start" in result.error, result.error
