@@ -75,6 +75,10 @@ class ForkServer:
             said = self.process.stderr.read(2000).decode(errors="replace").strip()
             self.close()
             raise SandboxUnavailable(f"the sandbox's fork server did not start ({err}): {said}") from None
+        # What bubblewrap itself put in /tmp before the server ran: the folders leading to
+        # a venv or runner that lives under the host's /tmp. Root's, in a sticky folder:
+        # no child can remove or rename them, and they stay.
+        self.skeleton = frozenset(os.listdir(self.root / "tmp"))
         self.ready = True
 
     @property
@@ -136,10 +140,11 @@ class ForkServer:
         return message
 
     def empty_tmp(self):
-        """Remove everything in the sandbox's /tmp (the finished child's, and nobody else's)."""
+        """Remove what the finished child left in the sandbox's /tmp (all of it but the
+        sandbox's own skeleton: nobody else writes there)."""
         folder = os.open(self.root / "tmp", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         try:
-            for name in os.listdir(folder):
+            for name in set(os.listdir(folder)) - self.skeleton:
                 try:
                     shutil.rmtree(name, dir_fd=folder)
                 except NotADirectoryError:

@@ -31,11 +31,12 @@ def zero_centered(X):
     return X - X.mean(axis=0)
 """
 
-# The reference, unless it finds a trace of an earlier child.
+# The reference, unless it finds a trace of an earlier child. (/tmp may hold root's
+# folders leading to a venv that lives under the host's /tmp: the sandbox's own.)
 LOOK_FOR_TRACES = """
 def zero_centered(X):
     import os
-    traces = os.listdir("/tmp")
+    traces = [name for name in os.listdir("/tmp") if os.lstat(f"/tmp/{name}").st_uid != 0]
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
