@@ -36,6 +36,9 @@ FORKSERVER_IN_SANDBOX = "/sandbox/forkserver.py"
 SUBMISSIONS_IN_SANDBOX = "/submissions"
 READY_TIMEOUT = 60.0  # seconds for a new sandbox to import numpy, on a loaded machine
 MESSAGE_BYTES = 1 << 16
+# Where a child may leave something, inside the sandbox: its /tmp, and the POSIX
+# message queues of its IPC namespace (mounted so that they can be listed).
+WRITABLE = ("tmp", "dev/mqueue")
 
 
 class ForkServer:
@@ -50,7 +53,8 @@ class ForkServer:
                   str(theirs.fileno())]
         try:
             self.process = subprocess.Popen(
-                launcher.bubblewrap(binds, "--info-fd", str(info_write)) + server, stdin=subprocess.DEVNULL,
+                launcher.bubblewrap(binds, "--info-fd", str(info_write), "--mqueue", "/dev/mqueue") + server,
+                stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=(theirs.fileno(), info_write),
                 **launcher.popen_options())
         finally:
@@ -75,10 +79,10 @@ class ForkServer:
             said = self.process.stderr.read(2000).decode(errors="replace").strip()
             self.close()
             raise SandboxUnavailable(f"the sandbox's fork server did not start ({err}): {said}") from None
-        # What bubblewrap itself put in /tmp before the server ran: the folders leading to
-        # a venv or runner that lives under the host's /tmp. Root's, in a sticky folder:
-        # no child can remove or rename them, and they stay.
-        self.skeleton = frozenset(os.listdir(self.root / "tmp"))
+        # What bubblewrap itself put there before the server ran (in /tmp, the folders
+        # leading to a venv that lives under the host's /tmp): root's, in a sticky
+        # folder, so no child can remove or rename them, and they stay.
+        self.skeleton = {folder: frozenset(os.listdir(self.root / folder)) for folder in WRITABLE}
         self.ready = True
 
     @property
@@ -105,6 +109,8 @@ class ForkServer:
                     if message is None:
                         raise OSError("the sandbox's fork server ended")
                     if "returncode" not in message:
+                        # An exit kept for this pid is an earlier child's: pids wrap.
+                        self.exits.pop(message["pid"], None)
                         return message["pid"]
             except OSError:
                 self.close()
@@ -120,8 +126,23 @@ class ForkServer:
                 if left is not None and left <= 0:
                     return None
                 if self._receive(left) is None and not self.alive:
-                    return self.exits.setdefault(pid, -9)
-            return self.exits[pid]
+                    return -9
+            return self.exits.pop(pid)
+
+    def sweep(self, uid):
+        """Have the server remove the System V IPC objects ``uid`` left in the sandbox;
+        whether none is left."""
+        with self.lock:
+            try:
+                self.control.send(json.dumps({"sweep": uid}).encode())
+                while True:
+                    message = self._receive(READY_TIMEOUT)
+                    if message is None:
+                        return False
+                    if "swept" in message:
+                        return message["swept"] is True
+            except OSError:
+                return False
 
     def _receive(self, timeout):
         """The next message that is not an exit (exits are kept in ``exits``); None
@@ -139,18 +160,19 @@ class ForkServer:
             self.exits[message["pid"]] = message["returncode"]
         return message
 
-    def empty_tmp(self):
-        """Remove what the finished child left in the sandbox's /tmp (all of it but the
-        sandbox's own skeleton: nobody else writes there)."""
-        folder = os.open(self.root / "tmp", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        try:
-            for name in set(os.listdir(folder)) - self.skeleton:
-                try:
-                    shutil.rmtree(name, dir_fd=folder)
-                except NotADirectoryError:
-                    os.unlink(name, dir_fd=folder)
-        finally:
-            os.close(folder)
+    def remove_leftovers(self):
+        """Remove what the finished child left where a child may write: the sandbox's
+        /tmp, and its POSIX message queues (nobody else writes there)."""
+        for where in WRITABLE:
+            folder = os.open(self.root / where, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                for name in set(os.listdir(folder)) - self.skeleton[where]:
+                    try:
+                        shutil.rmtree(name, dir_fd=folder)
+                    except NotADirectoryError:
+                        os.unlink(name, dir_fd=folder)
+            finally:
+                os.close(folder)
 
     def close(self):
         self.alive = False
@@ -236,15 +258,19 @@ class ForkedLauncher(BubblewrapLauncher):
         return ForkServer(self)
 
     def stop(self, process):
-        """Kill every process of the child's uid, empty the sandbox's /tmp, and only
-        then give the uid back and the sandbox to the next child."""
+        """Kill every process of the child's uid, remove what it left in the sandbox's
+        IPC namespace and /tmp, and only then give the uid back and the sandbox to the
+        next child; a sandbox that could not be cleaned is closed."""
         if not _kill_all_of(process.uid):
             process.server.close()  # something of this child lives on: no one else goes in there
             return
         process.wait()
         try:
-            process.server.empty_tmp()
-        except OSError:
+            clean = process.server.sweep(process.uid)
+            process.server.remove_leftovers()
+        except Exception:  # what the child left, however deep or odd: nobody else goes in there
+            clean = False
+        if not clean:
             process.server.close()
         UIDS.give_back(process.uid)
         if process.server.alive:

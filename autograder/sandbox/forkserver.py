@@ -17,12 +17,16 @@ response pipe. The server forks; the copy makes them its descriptors 0, 1, 2 and
 every other one, starts a session of its own, confines itself as
 confine.py would (limits, the pool uid ``U``, no_new_privs) and serves the
 submission in ``folder``. The server answers {"pid": P} and, when P ends,
-{"pid": P, "returncode": R} (negative R: killed by signal -R).
+{"pid": P, "returncode": R} (negative R: killed by signal -R). Once the grader has
+killed every process of a child's uid U, {"sweep": U} removes the System V IPC
+objects U left in the sandbox (shared memory would stay pinned for the next
+children); the server answers {"swept": true} when none is left.
 
 The server never opens a submission: a child inherits numpy and the runner,
 nothing of another child. It imports nothing but the standard library and the
 two files it is given: it runs where the grader's packages are not.
 """
+import ctypes
 import fcntl
 import importlib.util
 import json
@@ -36,6 +40,8 @@ import traceback
 MESSAGE_BYTES = 1 << 16
 CHILD_FDS = 4  # standard input, output, error, and the response pipe
 RESPONSE_FD = 4
+IPC_CONTROLS = {"shm": "shmctl", "msg": "msgctl", "sem": "semctl"}  # /proc/sysvipc/KIND: libc's remover
+IPC_RMID = 0
 
 
 def load(name, path):
@@ -72,6 +78,43 @@ def become_child(request, fds, confine, child):
         os._exit(code)
 
 
+def ipc_objects_of(uid):
+    """(kind, id) of every System V IPC object in the sandbox's IPC namespace that
+    ``uid`` owns or created: what a child may leave there, which would outlive it."""
+    found = []
+    for kind in IPC_CONTROLS:
+        with open(f"/proc/sysvipc/{kind}") as table:
+            header = table.readline().split()  # key, then the id: shmid, msqid or semid
+            for line in table:
+                row = dict(zip(header, line.split()))
+                if uid in (int(row["uid"]), int(row["cuid"])):
+                    found.append((kind, int(row[header[1]])))
+    return found
+
+
+def sweep(uid, confine):
+    """Remove what ``uid`` left in the sandbox's IPC namespace (its processes are all
+    gone): in a forked copy that becomes ``uid``, the owner, which may remove them.
+    Whether all went."""
+    found = ipc_objects_of(uid)
+    if not found:
+        return True
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            confine.confine({"uid": str(uid)})
+            libc = ctypes.CDLL(None, use_errno=True)
+            for kind, ident in found:
+                args = (ident, 0, IPC_RMID) if kind == "sem" else (ident, IPC_RMID, None)
+                getattr(libc, IPC_CONTROLS[kind])(*args)
+            code = 0 if not ipc_objects_of(uid) else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 def reap(control):
     """Report every child that has ended."""
     while True:
@@ -99,12 +142,20 @@ def serve(control, confine, child):
             message, fds, _, _ = socket.recv_fds(control, MESSAGE_BYTES, CHILD_FDS)
             if not message:
                 return  # the grader is gone; so is everything started here, with the sandbox
+            request = json.loads(message)
+            if "sweep" in request and not fds:
+                try:
+                    swept = sweep(int(request["sweep"]), confine)
+                except (OSError, ValueError, KeyError):  # the tables could not be read: nothing is known swept
+                    swept = False
+                control.send(json.dumps({"swept": swept}).encode())
+                continue
             if len(fds) != CHILD_FDS:
                 raise SystemExit(f"forkserver.py: a request came with {len(fds)} descriptors, not {CHILD_FDS}")
             pid = os.fork()
             if pid == 0:
                 control.close()
-                become_child(json.loads(message), fds, confine, child)
+                become_child(request, fds, confine, child)
             for fd in fds:
                 os.close(fd)
             control.send(json.dumps({"pid": pid}).encode())
