@@ -11,9 +11,10 @@ it can open its own copy and list nothing).
 
 A sandbox serves one child at a time, so a child sees no other submission's
 processes or files. When the child is stopped, every process of its uid is
-killed, the sandbox's /tmp is emptied and the uid goes back to the pool; only
-then does the sandbox serve the next child. A sandbox in which something of the
-child's uid could not be killed is never used again. Sandboxes are kept per
+killed, what it left in the sandbox (files in /tmp, message queues, System V IPC
+objects) is removed and the uid goes back to the pool; only then does the sandbox
+serve the next child. A sandbox in which something of the child's could not be
+killed or removed is never used again. Sandboxes are kept per
 grading process and end with it (bubblewrap's --die-with-parent, and the server
 ends when its socket closes).
 """
@@ -54,9 +55,8 @@ class ForkServer:
         try:
             self.process = subprocess.Popen(
                 launcher.bubblewrap(binds, "--info-fd", str(info_write), "--mqueue", "/dev/mqueue") + server,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, pass_fds=(theirs.fileno(), info_write),
-                **launcher.popen_options())
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                pass_fds=(theirs.fileno(), info_write), **launcher.popen_options())
         finally:
             theirs.close()
             os.close(info_write)
