@@ -16,7 +16,7 @@ import numpy as np
 from autograder import sandbox
 from autograder.kit.runner import ChildRunner, Launcher
 
-from .sections import Section
+from .sections import Section, seconds
 
 TARGET = 0.3e-3  # seconds: the median round trip of a small array
 SMALL = np.arange(12.0).reshape(4, 3)
@@ -27,15 +27,6 @@ ECHO = "import os\nwhile True:\n    data = os.read(0, 65536)\n    if not data:\n
 
 def micro(seconds):
     return f"{seconds * 1e6:.0f} µs"
-
-
-def _median_call(function, calls):
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bare_pipe(calls, size):
@@ -50,7 +41,7 @@ def bare_pipe(calls, size):
             got += len(os.read(child.stdout.fileno(), 65536))
     try:
         echo()
-        return _median_call(echo, calls)
+        return seconds(echo, calls)
     finally:
         child.stdin.close()
         child.wait()
@@ -64,7 +55,7 @@ def runner_call(calls, launcher=None):
         (Path(folder) / "echo.py").write_text("def echo(x):\n    return x\n")
         with ChildRunner(folder, {"echo": "echo"}, launcher=launcher or Launcher()) as runner:
             runner.call("echo", SMALL)
-            return _median_call(lambda: runner.call("echo", SMALL), calls)
+            return seconds(lambda: runner.call("echo", SMALL), calls)
 
 
 def round_trip(calls):

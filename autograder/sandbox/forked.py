@@ -103,18 +103,15 @@ class ForkServer:
         with self.lock:
             self._wait_ready()
             try:
-                socket.send_fds(self.control, [json.dumps({"folder": folder, "settings": settings}).encode()], fds)
-                while True:
-                    message = self._receive(READY_TIMEOUT)
-                    if message is None:
-                        raise OSError("the sandbox's fork server ended")
-                    if "returncode" not in message:
-                        # An exit kept for this pid is an earlier child's: pids wrap.
-                        self.exits.pop(message["pid"], None)
-                        return message["pid"]
+                reply = self._ask({"folder": folder, "settings": settings}, fds)
+                if reply is None:
+                    raise OSError("the sandbox's fork server ended")
             except OSError:
                 self.close()
                 raise
+            # An exit kept for this pid is an earlier child's: pids wrap.
+            self.exits.pop(reply["pid"], None)
+            return reply["pid"]
 
     def wait(self, pid, timeout=None):
         """``pid``'s return code, once the server has reaped it (None after ``timeout``
@@ -134,19 +131,23 @@ class ForkServer:
         whether none is left."""
         with self.lock:
             try:
-                self.control.send(json.dumps({"sweep": uid}).encode())
-                while True:
-                    message = self._receive(READY_TIMEOUT)
-                    if message is None:
-                        return False
-                    if "swept" in message:
-                        return message["swept"] is True
+                reply = self._ask({"sweep": uid})
             except OSError:
                 return False
+            return reply is not None and reply.get("swept") is True
+
+    def _ask(self, request, fds=()):
+        """Send ``request`` (with descriptors ``fds``) and return the server's answer,
+        the next message that is not an exit; None if it ended or did not answer."""
+        socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
+        while True:
+            message = self._receive(READY_TIMEOUT)
+            if message is None or "returncode" not in message:
+                return message
 
     def _receive(self, timeout):
-        """The next message that is not an exit (exits are kept in ``exits``); None
-        after ``timeout`` seconds or at the end of the socket."""
+        """The next message (an exit is also kept in ``exits``); None after
+        ``timeout`` seconds or at the end of the socket."""
         self.control.settimeout(timeout)
         try:
             data = self.control.recv(MESSAGE_BYTES)
@@ -216,11 +217,9 @@ class ForkedLauncher(BubblewrapLauncher):
 
     def start(self, argv, submission, response_fd):
         submission = Path(submission)
-        if submission.parent != scratch.run_folder():
-            raise ValueError(f"{submission} is not a scratch copy; only those are handed to a sandbox uid")
         uid = UIDS.take()
         try:
-            scratch.hand_over(submission, uid)
+            scratch.hand_over(submission, uid)  # refuses anything but a scratch copy
             server = self._server()
             (stdin, to_child), (from_out, out), (from_err, err) = (os.pipe() for _ in range(3))
             settings = dict(item.split("=", 1) for item in self.limits.confine_args() + [f"uid={uid}"])

@@ -8,6 +8,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from autograder.sandbox import ForkedLauncher
 from conftest import GRADED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,3 +81,14 @@ def explained_once(outcomes, sentence):
     references = [f"Same cause as in \u201c{o.check.name}\u201d" for o in stated]
     for o in outcomes:
         assert sentence in o.output or any(r in o.output for r in references), o.output
+
+
+def kept_sandboxes():
+    """The pids of the kept sandboxes (ForkedLauncher) waiting for a child in this process."""
+    return [server.process.pid for server in ForkedLauncher._idle]
+
+
+def close_kept_sandboxes():
+    """Close every kept sandbox waiting in this process, so that the next grading starts its own."""
+    while ForkedLauncher._idle:
+        ForkedLauncher._idle.pop().close()

@@ -8,7 +8,7 @@ import pytest
 from autograder import sandbox
 from autograder.grade import grade_submission
 
-from .support import SOLUTIONS, TIMEOUT, build_submission, outputs_of
+from .support import SOLUTIONS, TIMEOUT, build_submission, close_kept_sandboxes, kept_sandboxes, outputs_of
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the forked sandbox needs a grader that is root")
 
@@ -84,46 +84,41 @@ def zero_centered_points(result):
     return [o.score for o in result.outcomes if o.check.tags == ("zero_centered",)]
 
 
-def servers():
-    return [server.process.pid for server in sandbox.ForkedLauncher._idle]
-
-
 def test_nothing_of_a_child_reaches_the_next_one_in_the_same_sandbox(tmp_path, forked, marker):
     leaver = build_submission(tmp_path / "leaver", "zero_centered", LEAVE_TRACES.replace("MARKER", marker))
     looker = build_submission(tmp_path / "looker", "zero_centered", LOOK_FOR_TRACES.replace("MARKER", marker))
     grade(SOLUTIONS, forked)
-    kept = servers()
+    kept = kept_sandboxes()
     assert grade(leaver, forked).score > 0
     result = grade(looker, forked)
-    assert servers() == kept, "the two submissions were not graded in the same sandbox"
+    assert kept_sandboxes() == kept, "the two submissions were not graded in the same sandbox"
     assert zero_centered_points(result) and all(zero_centered_points(result)), outputs_of(result, "zero_centered")
 
 
 def test_a_child_cannot_kill_or_trace_the_fork_server(tmp_path, forked):
     attacker = build_submission(tmp_path / "attacker", "zero_centered", KILL_AND_TRACE_EVERYTHING)
     grade(SOLUTIONS, forked)
-    kept = servers()
+    kept = kept_sandboxes()
     output = outputs_of(grade(attacker, forked), "zero_centered")
     assert "processes refused" in output and "attached" not in output, output
     after = grade(SOLUTIONS, forked)
-    assert servers() == kept, "the fork server did not survive"
+    assert kept_sandboxes() == kept, "the fork server did not survive"
     assert after.score == after.max_score
 
 
 def test_a_prepared_sandbox_serves_the_next_submission():
     launcher = sandbox.ForkedLauncher()
     launcher.prepare()
-    waiting = servers()
+    waiting = kept_sandboxes()
     assert waiting, "prepare() left no sandbox waiting"
     result = grade(SOLUTIONS, launcher)
     assert result.score == result.max_score
-    assert servers()[-1] in waiting
+    assert kept_sandboxes()[-1] in waiting
 
 
 def test_a_sandbox_that_cannot_start_costs_the_submission_with_a_reason(tmp_path):
     broken = sandbox.ForkedLauncher(bwrap="/bin/false")
-    while sandbox.ForkedLauncher._idle:  # so that the broken launcher must start a sandbox of its own
-        sandbox.ForkedLauncher._idle.pop().close()
+    close_kept_sandboxes()  # so that the broken launcher must start a sandbox of its own
     result = grade(SOLUTIONS, broken)
     assert result.score == 0 and result.status == "grader failed"
     assert "fork server did not start" in result.error, result.error

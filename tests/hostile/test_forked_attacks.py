@@ -11,7 +11,14 @@ import pytest
 from autograder import sandbox
 from autograder.grade import grade_submission
 
-from .support import SOLUTIONS, build_submission, first_output_of, outputs_of
+from .support import (
+    SOLUTIONS,
+    build_submission,
+    close_kept_sandboxes,
+    first_output_of,
+    kept_sandboxes,
+    outputs_of,
+)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the forked sandbox needs a grader that is root")
 
@@ -23,18 +30,9 @@ LEAK_MIB = 128
 def forked():
     """A launcher whose sandboxes are all new, and closed after the test (what a
     test leaves in a sandbox's IPC namespace goes with it)."""
-    close_idle_sandboxes()
+    close_kept_sandboxes()
     yield sandbox.ForkedLauncher()
-    close_idle_sandboxes()
-
-
-def close_idle_sandboxes():
-    while sandbox.ForkedLauncher._idle:
-        sandbox.ForkedLauncher._idle.pop().close()
-
-
-def servers():
-    return [server.process.pid for server in sandbox.ForkedLauncher._idle]
+    close_kept_sandboxes()
 
 
 def grade(folder, launcher, timeout=1.5):
@@ -45,10 +43,10 @@ def attack_then_victim(tmp_path, launcher, attack, victim=SOLUTIONS, function="z
     """Grade the attacker, then ``victim`` in the same sandbox; (attacker's result, victim's result)."""
     attacker = build_submission(tmp_path / "attacker", function, attack)
     grade(SOLUTIONS, launcher)  # starts the sandbox
-    kept = servers()
+    kept = kept_sandboxes()
     first = grade(attacker, launcher, timeout)
     second = grade(victim, launcher)
-    assert servers() == kept, "the attacker and the victim were not graded in the same sandbox"
+    assert kept_sandboxes() == kept, "the attacker and the victim were not graded in the same sandbox"
     return first, second
 
 
@@ -150,10 +148,10 @@ def test_a_child_forked_at_a_reused_pid_reports_its_own_exit(tmp_path, forked):
     alone = first_output_of(grade(exiting, forked), "zero_centered")
     assert "exit status 3" in alone, alone
     attacker = build_submission(tmp_path / "attacker", "zero_centered", WRAP_PIDS)
-    kept = servers()
+    kept = kept_sandboxes()
     grade_submission(attacker, launcher=forked, timeout=600, budget=1200)
     victim = grade(exiting, forked)
-    assert servers() == kept, "the attacker and the victim were not graded in the same sandbox"
+    assert kept_sandboxes() == kept, "the attacker and the victim were not graded in the same sandbox"
     output = first_output_of(victim, "zero_centered")
     assert "exit status 3" in output, output
 
