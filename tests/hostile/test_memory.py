@@ -119,6 +119,7 @@ def batchnorm_backward_alt(dout, cache):
 def test_files_in_tmp_stop_at_the_cap(hostile, grade, reference_scores):
     result = grade(hostile("batchnorm_backward_alt", FILL_TMP_WITH_FILES), timeout=8)
     assert_hostile_function_earned_nothing(result, "batchnorm_backward_alt")
-    made = re.search(r"stopped after (\d+) files: No space left on device", outputs_of(result, "batchnorm_backward_alt"))
-    assert made and int(made[1]) < SCRATCH_FILES, outputs_of(result, "batchnorm_backward_alt")
+    output = outputs_of(result, "batchnorm_backward_alt")
+    made = re.search(r"stopped after (\d+) files: No space left on device", output)
+    assert made and int(made[1]) < SCRATCH_FILES, output
     assert_honest_functions_kept_their_points(result, reference_scores, ["batchnorm_backward_alt"])
