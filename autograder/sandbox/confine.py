@@ -1,13 +1,15 @@
 """Run a command under resource limits, optionally as another user.
 
-    python -I -S confine.py as=BYTES nproc=N fsize=BYTES cpu=SECONDS [uid=U] [inodes=N] -- COMMAND...
+    python -I -S confine.py as=BYTES nproc=N fsize=BYTES cpu=SECONDS [uid=U] [inodes=N] [sockets=allow] -- COMMAND...
 
 A trusted helper of the launchers (the fork server calls ``confine`` in each
 child it forks): it lowers the limits, gives up root for ``uid``
 (group ``uid`` too, no supplementary groups; every capability goes with it), sets
 no_new_privs (so that no setuid program, e.g. su or passwd, can give root back),
-installs a system-call filter (``REFUSED``), and replaces itself with COMMAND, so
-that COMMAND and everything it starts inherit all of it. The CPU limit's soft value
+installs a system-call filter (``REFUSED``, and ``SOCKETS`` unless ``sockets=allow``:
+a process that serves its parent over sockets, such as a notebook kernel, needs
+them), and replaces itself with COMMAND, so that COMMAND and everything it starts
+inherit all of it. The CPU limit's soft value
 sends SIGXCPU one second before the hard one kills. ``inodes`` caps the files of the
 sandbox's private /tmp (bubblewrap's, as root: never given to the fallback, whose
 /tmp is the machine's). It imports nothing but the standard library: it runs inside
@@ -26,7 +28,7 @@ PR_SET_NO_NEW_PRIVS = 38  # <linux/prctl.h>
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 # System calls no numpy code needs, each refused with EPERM: those that make an object
 # that outlives the child in a namespace or a uid the next child shares (System V IPC
-# and POSIX message queues, keys in the uid's keyring, sockets, which can also be kept
+# and POSIX message queues, keys in the uid's keyring, and sockets, which can be kept
 # "in flight" in a message to themselves), memory outside the address-space limit
 # (memfd, and System V shared memory again), and io_uring, whose requests would run
 # other calls past this filter. Numbers (x86-64, arm64): <asm/unistd_64.h>, <asm-generic/unistd.h>.
@@ -37,10 +39,10 @@ REFUSED = {
     "mq_open": (240, 180), "mq_unlink": (241, 181), "mq_timedsend": (242, 182), "mq_timedreceive": (243, 183),
     "mq_notify": (244, 184), "mq_getsetattr": (245, 185),
     "add_key": (248, 217), "request_key": (249, 218), "keyctl": (250, 219),
-    "socket": (41, 198), "socketpair": (53, 199),
     "memfd_create": (319, 279), "memfd_secret": (447, 447),
     "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
 }
+SOCKETS = {"socket": (41, 198), "socketpair": (53, 199)}
 # os.uname().machine: (column of REFUSED, AUDIT_ARCH_* of <linux/audit.h>)
 ARCHITECTURES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
 X32_BIT = 0x40000000  # x86-64's x32 calls: the same calls under other numbers
@@ -63,15 +65,16 @@ def no_new_privileges():
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs")
 
 
-def refuse_system_calls():
-    """Install the seccomp filter refusing ``REFUSED`` (and every call made through
-    another architecture's numbers); it holds for this process and all it starts."""
+def refuse_system_calls(sockets=False):
+    """Install the seccomp filter refusing ``REFUSED``, ``SOCKETS`` unless ``sockets``,
+    and every call made through another architecture's numbers; it holds for this
+    process and all it starts."""
     machine = os.uname().machine
     if machine not in ARCHITECTURES:
         raise SystemExit(f"confine.py: no system-call filter for this machine ({machine}); the sandbox "
                          "supports x86_64 and aarch64")
     column, arch = ARCHITECTURES[machine]
-    numbers = [numbers[column] for numbers in REFUSED.values()]
+    numbers = [numbers[column] for numbers in [*REFUSED.values(), *([] if sockets else SOCKETS.values())]]
     load, equal, at_least, answer = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, ..|JGE|K, BPF_RET|K
     refuse, allow = 0x00050000 | errno.EPERM, 0x7FFF0000  # SECCOMP_RET_ERRNO, SECCOMP_RET_ALLOW
     # (code, jump if true, jump if false, k); seccomp_data: the call's number at 0, its architecture at 4.
@@ -128,7 +131,7 @@ def confine(settings):
         if 0 in os.getresuid():
             raise SystemExit("confine.py: could not give up root")
     no_new_privileges()
-    refuse_system_calls()
+    refuse_system_calls(sockets=settings.get("sockets") == "allow")
 
 
 def main(argv):
