@@ -16,10 +16,9 @@ grader) and serves requests there, one JSON message each:
 carrying four descriptors: the child's standard input, output and error and its
 response pipe. The server forks; the copy makes them its descriptors 0, 1, 2 and 4
 (as a child started by ``python child.py FOLDER 4`` would have them), closes
-every other one, starts a session of its own, confines itself as
-confine.py would (limits, the pool uid ``U``, no_new_privs, the system-call
-filter) and serves the
-submission in ``folder``. The server answers {"pid": P} and, when P ends,
+every other one, starts a session of its own, confines itself as confine.py
+would (limits, the pool uid ``U``, no_new_privs, the system-call filter) and
+serves the submission in ``folder``. The server answers {"pid": P} and, when P ends,
 {"pid": P, "returncode": R} (negative R: killed by signal -R). Once the grader has
 killed every process of a child's uid U, {"clean": U} forks a copy that becomes U and
 removes what U left in /tmp: it answers {"pid": P} too, and P's return code is 0 when
