@@ -12,7 +12,7 @@ from .grade import _copy_modules, grade_submission, links_notice
 from .intake import UsageError
 from .kit.runner import Launcher
 from .plain import to_plain
-from .sandbox.launchers import BubblewrapLauncher, LimitsLauncher
+from .sandbox import BubblewrapLauncher, ForkedLauncher, LimitsLauncher
 
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 REQUIREMENTS = "distributed==2026.8.0"
@@ -98,8 +98,11 @@ def failure_sentence(err):
 
 
 def sandbox_mode(launcher):
-    """The sandbox mode a worker rebuilds ``launcher`` with, for its own machine."""
-    modes = {type(None): "auto", Launcher: "none", BubblewrapLauncher: "bubblewrap", LimitsLauncher: "limits"}
+    """The sandbox mode a worker rebuilds ``launcher`` with, for its own machine: a
+    launcher of bubblewrap, kept sandbox (the default as root) or not, asks the worker
+    for bubblewrap, which a worker that is root gives as a kept sandbox of its own."""
+    modes = {type(None): "auto", Launcher: "none", BubblewrapLauncher: "bubblewrap", ForkedLauncher: "bubblewrap",
+             LimitsLauncher: "limits"}
     if type(launcher) not in modes:
         raise ValueError(f"{launcher!r} cannot be sent to a dask worker; use one of autograder.sandbox's launchers")
     return modes[type(launcher)]

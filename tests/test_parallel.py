@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cli
+from autograder import cli, sandbox
 from autograder.classroom import WORKER_DIED, grade_class
 from autograder.plain import to_plain
 from autograder.sandbox import scratch
@@ -128,13 +128,26 @@ def test_dask_without_distributed_is_a_usage_error(monkeypatch, capsys, tmp_path
     assert "--dask needs dask's distributed package, an optional extra" in capsys.readouterr().err
 
 
+def kept_sandboxes_here():
+    """On a dask worker: how many kept sandboxes wait for a child in its process."""
+    from autograder.sandbox import ForkedLauncher
+    return len(ForkedLauncher._idle)
+
+
 def test_a_class_on_a_dask_cluster_gets_the_local_results(demo_folders, demo, tmp_path):
+    """With the launcher the command line builds by default (as root: the kept sandbox,
+    which before could not be sent, so --dask failed before grading)."""
     distributed = pytest.importorskip("distributed", reason="dask.distributed, an optional extra, is not installed")
+    launcher = sandbox.launcher()
     class_ = folders(demo_folders, *QUICK, "untouched-release")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local, \
             distributed.Client(local) as client:
         (tmp_path / "empty").mkdir()  # nothing to send: graded, as nothing, here
-        results = grade_class([*class_, tmp_path / "empty"], cluster=client, out=tmp_path / "out", progress=False)
+        results = grade_class([*class_, tmp_path / "empty"], cluster=client, out=tmp_path / "out", progress=False,
+                              launcher=launcher)
+        kept = client.run(kept_sandboxes_here)
     assert [plain(r) for r in results[:-1]] == [plain(demo[f.name]) for f in class_]
     assert (results[-1].status, results[-1].score) == ("no modules found", 0)
     assert len(list((tmp_path / "out").glob("*.json"))) == len(results) + 1  # and summary.json
+    if isinstance(launcher, sandbox.ForkedLauncher):  # each worker graded in a kept sandbox of its own
+        assert sum(kept.values()) >= 1 and all(count <= 1 for count in kept.values()), kept

@@ -4,6 +4,7 @@ import io
 import json
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -226,3 +227,73 @@ def test_public_self_check_names_a_misconception_from_stored_answers(tmp_path, s
     module.write_text(module.read_text().replace("var = (xmu ** 2).mean(axis=0)", "var = x.var(axis=0, ddof=1)"))
     done = selfcheck(solution_copy)
     assert "Likely misconception: your batch variance is the unbiased one" in done.stdout
+
+
+STOPS_READING = """
+import os
+import sys
+
+
+def stall():
+    reply = b'{"$":"dict","items":{"ok":false,"error":"forged"}}'
+    message = len(reply).to_bytes(8, "little") + reply
+    receipt = len(b'"received"').to_bytes(8, "little") + b'"received"'
+    os.write(int(sys.argv[2]), message)
+    while True:  # answers every request that follows, without reading one
+        os.write(int(sys.argv[2]), receipt + message)
+
+
+def answer(*ignored):
+    return os.getpid()
+"""
+
+
+def test_a_child_that_stops_reading_requests_is_late_not_blocking(tmp_path):
+    """Requests pile up in the child's standard input until the pipe is full; the
+    grader's write then waits only until the call's deadline, and the request goes
+    to a fresh child (before, the write blocked for ever)."""
+    (tmp_path / "stalls.py").write_text(STOPS_READING)
+    with runner.ChildRunner(tmp_path, {"stall": "stalls", "answer": "stalls"}, timeout=1.0) as child:
+        with pytest.raises(StudentError, match="forged"):
+            child.call("stall")
+        staller, answered = child._process.pid, []
+        big = np.zeros(1 << 14)  # a request of 128 KiB: more than the pipe holds
+        calling = threading.Thread(target=lambda: answered.append(child.call("answer", big).value), daemon=True)
+        calling.start()
+        calling.join(10)
+        assert answered, "the grader was still writing to a child that stopped reading"
+        assert isinstance(answered[0], int) and answered[0] != staller
+
+
+def test_a_lone_surrogate_arrives_replaced_wherever_a_string_is():
+    """JSON can carry one (raise ValueError("\\ud800")); no UTF-8 file can hold it."""
+    back = roundtrip({"message \ud800": ["\udfff", "a \ud83d\ude00 pair"]})
+    assert back == {"message \ufffd": ["\ufffd", "a \U0001f600 pair"]}
+    forged = message(json.dumps({"$": "opaque", "type": "T\ud800"}).encode())
+    assert wire.decode(wire.read_message(forged), forged).type_name == "T\ufffd"
+
+
+class RecordingLauncher(runner.Launcher):
+    """A plain child, and the time each stop was given to clean up."""
+
+    def __init__(self):
+        self.within = []
+
+    def stop(self, process, within=None):
+        self.within.append(within)
+        super().stop(process, within)
+
+
+def test_cleaning_up_after_a_child_is_given_what_is_left_of_its_submissions_time(tmp_path):
+    (tmp_path / "slow.py").write_text("import time\n\ndef nap(seconds):\n    time.sleep(seconds)\n\n\n"
+                                      "def doze(seconds):\n    time.sleep(seconds)\n")
+    launcher = RecordingLauncher()
+    with runner.ChildRunner(tmp_path, {"nap": "slow", "doze": "slow"}, timeout=2.0, budget=3.5,
+                            launcher=launcher) as child:
+        child.start()
+        with pytest.raises(StudentError, match="did not return within 2 s"):
+            child.call("nap", 5)
+        child.call("doze", 0.1)
+    after_timeout, at_the_end = launcher.within
+    assert 0.0 < after_timeout <= 3.5 - 2.0  # what the late call left of the budget: less than a time limit
+    assert 0.0 <= at_the_end <= after_timeout - 0.1  # and what the next call left

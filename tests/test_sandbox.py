@@ -1,13 +1,19 @@
 """Choosing the sandbox: the default of grade_submission, the command line's
---sandbox and --memory, and the protections each result names."""
+--sandbox and --memory, the protections each result names, and the system-call
+filter of confine.py, which every confining launcher starts the child through."""
+import errno
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
 from autograder import sandbox
 from autograder.cli import main
 from autograder.grade import grade_submission
+from autograder.sandbox import confine
+from autograder.sandbox.launchers import CONFINE
 from conftest import SOLUTIONS
 
 
@@ -61,3 +67,38 @@ def test_as_root_children_are_forked_in_a_kept_sandbox():
     launcher = sandbox.launcher()
     assert isinstance(launcher, sandbox.ForkedLauncher)
     assert launcher.protections == sandbox.BubblewrapLauncher().protections
+
+
+# Every call of confine.REFUSED, made with arguments that no kernel accepts (-1: no
+# such object, key or address), and an allowed one; run under confine.py.
+PROBE_CALLS = """
+import ctypes
+import json
+import os
+import sys
+import numpy
+libc = ctypes.CDLL(None, use_errno=True)
+errors = {}
+for name, number in json.loads(sys.argv[1]).items():
+    ctypes.set_errno(0)
+    libc.syscall(number, -1, -1, -1, -1, -1, -1)
+    errors[name] = ctypes.get_errno()
+print(json.dumps({"errors": errors, "pid": libc.syscall(39 if os.uname().machine == "x86_64" else 172) == os.getpid(),
+                  "numpy": float(numpy.ones(3).sum())}))
+"""
+
+
+@pytest.mark.skipif(os.uname().machine not in confine.ARCHITECTURES, reason="the filter knows x86_64 and aarch64")
+@pytest.mark.parametrize("settings", [[], ["sockets=allow"]], ids=["child", "serving-over-sockets"])
+def test_confine_refuses_the_calls_that_could_outlive_a_child(settings):
+    column, _ = confine.ARCHITECTURES[os.uname().machine]
+    numbers = {name: numbers[column] for name, numbers in {**confine.REFUSED, **confine.SOCKETS}.items()}
+    if os.uname().machine == "x86_64":
+        numbers["getpid through x32"] = 39 | confine.X32_BIT
+    done = subprocess.run([sys.executable, "-I", "-S", str(CONFINE), *settings, "--", sys.executable, "-c",
+                           PROBE_CALLS, json.dumps(numbers)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    probed = json.loads(done.stdout)
+    refused = {name for name, error in probed["errors"].items() if error == errno.EPERM}
+    assert refused == set(numbers) - (set(confine.SOCKETS) if settings else set())
+    assert probed["pid"] and probed["numpy"] == 3.0

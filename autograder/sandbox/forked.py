@@ -11,16 +11,18 @@ it can open its own copy and list nothing).
 
 A sandbox serves one child at a time, so a child sees no other submission's
 processes or files. When the child is stopped, every process of its uid is
-killed, what it left in the sandbox (files in /tmp, message queues, System V IPC
-objects) is removed and the uid goes back to the pool; only then does the sandbox
-serve the next child. A sandbox in which something of the child's could not be
-killed or removed is never used again. Sandboxes are kept per
-grading process and end with it (bubblewrap's --die-with-parent, and the server
-ends when its socket closes).
+killed, and a copy of the server that becomes that uid removes what it left in
+the sandbox's /tmp, inside the sandbox (so no link it made can lead to the
+grader's files, and nothing it made is opened but its folders); only then does
+the uid go back to the pool and the sandbox serve the next child. What else could
+outlive a child there (System V IPC, message queues, keys, sockets) its
+system-call filter never lets it make. A sandbox in which something of the
+child's could not be killed or removed in time is never used again. Sandboxes are
+kept per grading process and end with it (bubblewrap's --die-with-parent, and the
+server ends when its socket closes).
 """
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -30,16 +32,13 @@ from pathlib import Path
 
 from ..kit.runner.client import CHILD
 from . import scratch
-from .launchers import CONFINE_IN_SANDBOX, UIDS, BubblewrapLauncher, SandboxUnavailable, _kill_all_of
+from .launchers import CONFINE_IN_SANDBOX, SCRATCH_FILES, UIDS, BubblewrapLauncher, SandboxUnavailable, _kill_all_of
 
 FORKSERVER = Path(__file__).with_name("forkserver.py")
 FORKSERVER_IN_SANDBOX = "/sandbox/forkserver.py"
 SUBMISSIONS_IN_SANDBOX = "/submissions"
 READY_TIMEOUT = 60.0  # seconds for a new sandbox to import numpy, on a loaded machine
 MESSAGE_BYTES = 1 << 16
-# Where a child may leave something, inside the sandbox: its /tmp, and the POSIX
-# message queues of its IPC namespace (mounted so that they can be listed).
-WRITABLE = ("tmp", "dev/mqueue")
 
 
 class ForkServer:
@@ -47,23 +46,20 @@ class ForkServer:
 
     def __init__(self, launcher):
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        info_read, info_write = os.pipe()
         runner = Path(CHILD).resolve().parent
         binds = {runner: "/runner", FORKSERVER: FORKSERVER_IN_SANDBOX, scratch.run_folder(): SUBMISSIONS_IN_SANDBOX}
         server = [sys.executable, "-I", FORKSERVER_IN_SANDBOX, CONFINE_IN_SANDBOX, f"/runner/{CHILD.name}",
-                  str(theirs.fileno())]
+                  str(theirs.fileno()), str(SCRATCH_FILES)]
         try:
             self.process = subprocess.Popen(
-                launcher.bubblewrap(binds, "--info-fd", str(info_write), "--mqueue", "/dev/mqueue") + server,
+                launcher.bubblewrap(binds, *launcher.scratch_files_capability()) + server,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                pass_fds=(theirs.fileno(), info_write), **launcher.popen_options())
+                pass_fds=(theirs.fileno(),), **launcher.popen_options())
         finally:
             theirs.close()
-            os.close(info_write)
         self.control = control
         self.lock = threading.Lock()
         self.exits = {}  # pid -> returncode, of children that ended
-        self._info, self._root = info_read, None
         self.ready, self.alive = False, True
 
     def _wait_ready(self):
@@ -79,23 +75,7 @@ class ForkServer:
             said = self.process.stderr.read(2000).decode(errors="replace").strip()
             self.close()
             raise SandboxUnavailable(f"the sandbox's fork server did not start ({err}): {said}") from None
-        # What bubblewrap itself put there before the server ran (in /tmp, the folders
-        # leading to a venv that lives under the host's /tmp): root's, in a sticky
-        # folder, so no child can remove or rename them, and they stay.
-        self.skeleton = {folder: frozenset(os.listdir(self.root / folder)) for folder in WRITABLE}
         self.ready = True
-
-    @property
-    def root(self):
-        """The sandbox's files, seen from here: the /proc entry of its first process,
-        which bubblewrap names on the info pipe once it has started it."""
-        if self._root is None:
-            if self._info is None:
-                raise OSError("the sandbox is closed")
-            info, self._info = self._info, None
-            with os.fdopen(info, "rb") as stream:
-                self._root = Path(f"/proc/{json.loads(stream.read() or b'{}').get('child-pid', 0)}/root")
-        return self._root
 
     def start(self, folder, settings, fds):
         """Fork a child for the submission at ``folder`` (inside the sandbox) with
@@ -103,15 +83,30 @@ class ForkServer:
         with self.lock:
             self._wait_ready()
             try:
-                reply = self._ask({"folder": folder, "settings": settings}, fds)
-                if reply is None:
-                    raise OSError("the sandbox's fork server ended")
+                return self._fork({"folder": folder, "settings": settings}, fds)
             except OSError:
                 self.close()
                 raise
-            # An exit kept for this pid is an earlier child's: pids wrap.
-            self.exits.pop(reply["pid"], None)
-            return reply["pid"]
+
+    def clean(self, uid, within):
+        """Have a copy of the server that becomes ``uid`` remove what ``uid`` left in the
+        sandbox's /tmp (its processes are all gone); whether it did, within ``within``
+        seconds."""
+        with self.lock:
+            try:
+                pid = self._fork({"clean": uid})
+            except OSError:
+                return False
+        return self.wait(pid, within) == 0
+
+    def _fork(self, request, fds=()):
+        """Send a request the server answers by forking; the copy's pid in the sandbox."""
+        reply = self._ask(request, fds)
+        if reply is None or not isinstance(reply.get("pid"), int):
+            raise OSError("the sandbox's fork server ended")
+        # An exit kept for this pid is an earlier copy's: pids wrap.
+        self.exits.pop(reply["pid"], None)
+        return reply["pid"]
 
     def wait(self, pid, timeout=None):
         """``pid``'s return code, once the server has reaped it (None after ``timeout``
@@ -125,16 +120,6 @@ class ForkServer:
                 if self._receive(left) is None and not self.alive:
                     return -9
             return self.exits.pop(pid)
-
-    def sweep(self, uid):
-        """Have the server remove the System V IPC objects ``uid`` left in the sandbox;
-        whether none is left."""
-        with self.lock:
-            try:
-                reply = self._ask({"sweep": uid})
-            except OSError:
-                return False
-            return reply is not None and reply.get("swept") is True
 
     def _ask(self, request, fds=()):
         """Send ``request`` (with descriptors ``fds``) and return the server's answer,
@@ -161,25 +146,8 @@ class ForkServer:
             self.exits[message["pid"]] = message["returncode"]
         return message
 
-    def remove_leftovers(self):
-        """Remove what the finished child left where a child may write: the sandbox's
-        /tmp, and its POSIX message queues (nobody else writes there)."""
-        for where in WRITABLE:
-            folder = os.open(self.root / where, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-            try:
-                for name in set(os.listdir(folder)) - self.skeleton[where]:
-                    try:
-                        shutil.rmtree(name, dir_fd=folder)
-                    except NotADirectoryError:
-                        os.unlink(name, dir_fd=folder)
-            finally:
-                os.close(folder)
-
     def close(self):
         self.alive = False
-        if self._info is not None:
-            os.close(self._info)
-            self._info = None
         self.control.close()
         self.process.kill()
         self.process.wait()
@@ -256,21 +224,19 @@ class ForkedLauncher(BubblewrapLauncher):
                 server.close()
         return ForkServer(self)
 
-    def stop(self, process):
+    def stop(self, process, within=None):
         """Kill every process of the child's uid, remove what it left in the sandbox's
-        IPC namespace and /tmp, and only then give the uid back and the sandbox to the
-        next child; a sandbox that could not be cleaned is closed."""
+        /tmp within ``within`` seconds, and only then give the uid back and the sandbox
+        to the next child; a sandbox that could not be cleaned in time is closed (the
+        kernel frees its /tmp, so a child's leftovers cost only its own submission's time)."""
         if not _kill_all_of(process.uid):
             process.server.close()  # something of this child lives on: no one else goes in there
             return
         process.wait()
-        try:
-            clean = process.server.sweep(process.uid)
-            process.server.remove_leftovers()
-        except Exception:  # what the child left, however deep or odd: nobody else goes in there
-            clean = False
-        if not clean:
+        if not process.server.clean(process.uid, within):
             process.server.close()
+            if not _kill_all_of(process.uid):  # the copy that was cleaning, which ends with the sandbox
+                return
         UIDS.give_back(process.uid)
         if process.server.alive:
             with self._lock:

@@ -32,6 +32,11 @@ CONFINE_IN_SANDBOX = "/sandbox/confine.py"
 RUNNER_IN_SANDBOX = "/runner"
 SUBMISSION_IN_SANDBOX = "/submission"
 SCRATCH_BYTES = 64 << 20
+# Files and folders in that /tmp (as root): tmpfs counts only bytes, and each empty file
+# costs the kernel about a KiB (3.1 million of them took 3.3 GiB). Honest code makes none.
+SCRATCH_FILES = 16384
+# What the system-call filter of confine.py refuses, as a result's protections say it.
+REFUSED_CALLS = "no sockets, System V IPC, message queues, keyrings or memfd (system-call filter)"
 # The folders every user may write to: what a fallback child's uid leaves there is
 # removed when the child ends (folders of its own, or others may write to, up to
 # SWEEP_DEPTH levels down).
@@ -100,26 +105,26 @@ class _Confined(Launcher):
         self.limits = limits or Limits()
         self.as_root = os.geteuid() == 0
 
-    def confine(self, command, uid, *, confine=CONFINE, processes=True):
-        """``command`` under the limits (and as ``uid``), through confine.py."""
+    def confine(self, command, uid, *, confine=CONFINE, processes=True, settings=()):
+        """``command`` under the limits (and as ``uid``, with more ``settings``), through confine.py."""
         who = [f"uid={uid}"] if uid is not None else []
         limits = self.limits.confine_args(processes=processes)
-        return [sys.executable, "-I", "-S", str(confine), *limits, *who, "--", *command]
+        return [sys.executable, "-I", "-S", str(confine), *limits, *who, *settings, "--", *command]
 
     def popen_options(self):
         return {"start_new_session": True, "env": CHILD_ENVIRONMENT}
 
-    def stop(self, process):
-        super().stop(process)
+    def stop(self, process, within=None):
+        super().stop(process, within)
         uid = _uid_of(process.args)
         if uid is not None:
             process.wait()
             # A uid goes back to the pool only when its last process is gone, so that
             # the next child never counts a dying one against its process limit.
             if _kill_all_of(uid):
-                self.release(uid)
+                self.release(uid, within)
 
-    def release(self, uid):
+    def release(self, uid, within=None):
         """Return ``uid``, whose processes are all gone, to the pool."""
         UIDS.give_back(uid)
 
@@ -160,12 +165,13 @@ class BubblewrapLauncher(_Confined):
     def protections(self):
         who = (f"an unprivileged user of its own (uid {UIDS.first} and up), not root" if self.as_root
                else "the grader's own non-root user, with no capabilities")
+        files = f" and {SCRATCH_FILES} files" if self.as_root else ""
         return ("time limit per call", "separate process",
                 "PID namespace: every process it starts ends when grading ends",
                 "no network (empty network namespace)", "own IPC and hostname namespaces",
                 "filesystem: read-only Python and numpy, a read-only copy of the submission and a private "
-                f"{SCRATCH_BYTES >> 20} MiB /tmp; nothing else of the grader's disk",
-                f"runs as {who}", "environment cleared",
+                f"/tmp of {SCRATCH_BYTES >> 20} MiB{files}; nothing else of the grader's disk",
+                f"runs as {who}", "environment cleared", REFUSED_CALLS,
                 *self.limits.describe())
 
     def command(self, argv, submission):
@@ -181,7 +187,18 @@ class BubblewrapLauncher(_Confined):
     def sandbox(self, command, uid, binds):
         """bubblewrap's command line: ``command`` confined, as ``uid``, seeing the
         system's and the interpreter's trees and ``binds`` (host folder: inside)."""
-        return self.bubblewrap(binds) + self.confine(command, uid, confine=CONFINE_IN_SANDBOX)
+        return (self.bubblewrap(binds, *self.scratch_files_capability())
+                + self.confine(command, uid, confine=CONFINE_IN_SANDBOX, settings=self.scratch_files_setting()))
+
+    def scratch_files_capability(self):
+        """bubblewrap's options that let confine.py cap the files of /tmp: as root it lends
+        CAP_SYS_ADMIN, which confine.py gives up once it has (a sandbox in a user namespace
+        cannot reconfigure its /tmp, so without root the files are not capped)."""
+        return ["--cap-add", "CAP_SYS_ADMIN"] if self.as_root else []
+
+    def scratch_files_setting(self):
+        """confine.py's setting that caps the files of /tmp, where it can."""
+        return [f"inodes={SCRATCH_FILES}"] if self.as_root else []
 
     def bubblewrap(self, binds, *options):
         """bubblewrap and its options up to the command: the namespaces, the
@@ -256,7 +273,7 @@ class LimitsLauncher(_Confined):
             who = "the grader's own user" + (" (root)" if self.as_root else "")
         return ("time limit per call", "separate process",
                 "own process group, killed when grading ends", f"runs as {who}", "environment cleared",
-                *self.limits.describe(processes=self.drops_root))
+                REFUSED_CALLS, *self.limits.describe(processes=self.drops_root))
 
     def command(self, argv, submission):
         uid = UIDS.take() if self.drops_root else None
@@ -266,9 +283,10 @@ class LimitsLauncher(_Confined):
         # other user it would count the grader's processes too.
         return self.confine(argv, uid, processes=uid is not None)
 
-    def release(self, uid):
-        _remove_files_of(uid)
-        super().release(uid)
+    def release(self, uid, within=None):
+        # A uid whose files could not all be removed in time stays out of the pool.
+        if _remove_files_of(uid, within=within):
+            super().release(uid)
 
 
 def end_every_child():
@@ -392,31 +410,39 @@ def _uids(entry):
         return set()
 
 
-def _remove_files_of(uid, roots=SHARED_WRITABLE):
+def _remove_files_of(uid, roots=SHARED_WRITABLE, within=None):
     """Delete what ``uid`` left in the folders every user may write to, once its
     processes are gone; descends only into folders it owns or others may enter,
-    and never follows a link."""
+    never follows a link and opens nothing but folders. Whether it was done within
+    ``within`` seconds (None: however long it takes)."""
+    deadline = None if within is None else time.monotonic() + within
     for root in {*roots, tempfile.gettempdir()}:
         try:
             folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError:
             continue
         try:
-            _sweep(folder, uid, SWEEP_DEPTH)
+            if not _sweep(folder, uid, SWEEP_DEPTH, deadline):
+                return False
         finally:
             os.close(folder)
+    return True
 
 
-def _sweep(folder, uid, depth):
+def _sweep(folder, uid, depth, deadline):
+    """Whether the sweep of ``folder`` ended before ``deadline``."""
     with os.scandir(folder) as entries:
         found = [(e.name, e.stat(follow_symlinks=False)) for e in entries]
     for name, info in found:
+        if deadline is not None and time.monotonic() > deadline:
+            return False
         try:
             if stat.S_ISDIR(info.st_mode):
                 if depth and (info.st_uid == uid or info.st_mode & 0o001):
                     inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
                     try:
-                        _sweep(inner, uid, depth - 1)
+                        if not _sweep(inner, uid, depth - 1, deadline):
+                            return False
                     finally:
                         os.close(inner)
                 if info.st_uid == uid:
@@ -425,6 +451,7 @@ def _sweep(folder, uid, depth):
                 os.unlink(name, dir_fd=folder)
         except OSError:  # gone already, or a folder someone else still fills
             pass
+    return True
 
 
 def _signal_name(number):

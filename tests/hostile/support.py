@@ -5,6 +5,7 @@ import ast
 import os
 import shutil
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -92,3 +93,24 @@ def close_kept_sandboxes():
     """Close every kept sandbox waiting in this process, so that the next grading starts its own."""
     while ForkedLauncher._idle:
         ForkedLauncher._idle.pop().close()
+
+
+def finishes_within(seconds, function, *args, **kwargs):
+    """``function(*args, **kwargs)``'s value, which must come within ``seconds``: an
+    attack that blocks the grader fails the test instead of hanging it (the blocked
+    thread is left behind, a daemon)."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append((function(*args, **kwargs), None))
+        except BaseException as err:  # noqa: B036 (raised again in the test's thread)
+            outcome.append((None, err))
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert outcome, f"{getattr(function, '__name__', function)} was still running after {seconds} s"
+    value, error = outcome[0]
+    if error is not None:
+        raise error
+    return value

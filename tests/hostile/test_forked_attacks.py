@@ -1,9 +1,10 @@
 """Attacks on the kept sandbox (ForkedLauncher), written by a second engineer: a
 hostile submission graded first, then another in the SAME sandbox, which must be
-graded as if it were alone. Each test states the protection it expects; the two
-the kept sandbox does not give (docs/sandbox.md says so) are marked
+graded as if it were alone. Each test states the protection it expects; the one
+the kept sandbox does not give (docs/sandbox.md says so) is marked
 xfail(strict=True) with what breaks, so that a fix must also take the mark off."""
 import ctypes
+import errno
 import os
 
 import pytest
@@ -15,6 +16,7 @@ from .support import (
     SOLUTIONS,
     build_submission,
     close_kept_sandboxes,
+    finishes_within,
     first_output_of,
     kept_sandboxes,
     outputs_of,
@@ -61,8 +63,8 @@ def host_shmem():
 # keeps for every child it serves. The pages count against the machine's memory
 # (not against the child's RLIMIT_AS once detached), so a child could pin LEAK_MIB
 # per call (up to shmmni = 4096 segments) for the whole grading run, and the next
-# submissions would run out of memory. The grader has the segments of the child's
-# uid removed when it ends.
+# submissions would run out of memory. The system-call filter refuses shmget
+# (test_memory.py: the same during one call).
 PIN_SYSV_MEMORY = f"""
 def zero_centered(X):
     import ctypes
@@ -200,7 +202,7 @@ def test_a_deep_tree_left_in_tmp_is_removed_and_costs_nobody_else(tmp_path, fork
 # 4. A channel between submissions of the same uid (the pool hands the next
 # child the lowest free uid, usually the one just given back): a POSIX or a SysV
 # message queue left by one child would be open to the next, even with mode 0600,
-# and a full queue pins kernel memory like test 1. Both are removed when the child ends.
+# and a full queue pins kernel memory like test 1. The system-call filter refuses both.
 LEAVE_MESSAGE = """
 def zero_centered(X):
     import ctypes
@@ -237,9 +239,10 @@ def test_a_message_queue_left_by_a_child_is_gone_for_the_next(tmp_path, forked):
     assert result.score == result.max_score, outputs_of(result, "zero_centered")
 
 
-# 5. The same channel through the kernel's keyrings, which no sandbox here
+# 5. The same channel through the kernel's keyrings, which no namespace here
 # isolates: the user keyring of a uid lives in the (host's) user namespace until
-# the uid's last key goes, across sandboxes and launchers. Collusion only.
+# the uid's last key goes, across sandboxes and launchers. Collusion only; before,
+# an xfail. The system-call filter refuses add_key, request_key and keyctl.
 LEAVE_KEY = """
 def zero_centered(X):
     import ctypes
@@ -277,7 +280,6 @@ def forget_keys():
         os.waitpid(pid, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="a uid's keyring outlives its processes; the pool reuses uids")
 def test_a_key_left_by_a_child_is_gone_for_the_next(tmp_path, forked, forget_keys):
     reader = build_submission(tmp_path / "reader", "zero_centered", READ_KEY)
     _, result = attack_then_victim(tmp_path, forked, LEAVE_KEY, victim=reader)
@@ -334,7 +336,7 @@ def zero_centered(X):
         raise RuntimeError(f"not alone, or root: {others} {os.getresuid()} {os.getgroups()}")
     writable = [root for root, dirs, _ in os.walk("/") if not root.startswith(("/proc", "/sys"))
                 and os.access(root, os.W_OK)]
-    if writable != ["/dev/mqueue", "/tmp"]:  # its POSIX message queues, and /tmp: both cleaned after it
+    if writable != ["/tmp"]:  # cleaned after it
         raise RuntimeError(f"writable: {writable}")
     return X - X.mean(axis=0)
 """
@@ -344,3 +346,142 @@ def test_a_child_is_alone_not_root_and_writes_only_tmp(tmp_path, forked):
     _, result = attack_then_victim(tmp_path, forked, ALONE, victim=build_submission(tmp_path / "probe",
                                                                                   "zero_centered", ALONE))
     assert result.score == result.max_score, outputs_of(result, "zero_centered")
+
+
+# 8. What the cleanup between children opens. Before, the grader removed a child's
+# /tmp from outside, as root, through /proc/PID/root with shutil.rmtree, which opens
+# each top-level entry: a FIFO left there blocked it for ever, between two children.
+LEAVE_FIFOS = """
+def zero_centered(X):
+    import os
+    if not os.path.exists("/tmp/fifo"):
+        os.mkfifo("/tmp/fifo")
+        os.makedirs("/tmp/folder/inner")
+        os.mkfifo("/tmp/folder/inner/fifo")
+        os.chmod("/tmp/folder", 0)
+    return X - X.mean(axis=0)
+"""
+
+# The reference, unless /tmp holds something of an earlier child.
+LOOK_IN_TMP = """
+def zero_centered(X):
+    import os
+    left = [name for name in os.listdir("/tmp") if os.lstat(f"/tmp/{name}").st_uid != 0]
+    if left:
+        raise RuntimeError(f"left in /tmp by an earlier child: {left}")
+    return X - X.mean(axis=0)
+"""
+
+
+def test_fifos_left_in_tmp_are_removed_without_blocking_the_grader(tmp_path, forked):
+    looker = build_submission(tmp_path / "looker", "zero_centered", LOOK_IN_TMP)
+    first, second = finishes_within(60, attack_then_victim, tmp_path, forked, LEAVE_FIFOS, victim=looker)
+    assert first.score == first.max_score and second.score == second.max_score, outputs_of(second, "zero_centered")
+
+
+# ... and a link there was followed from the grader's side: a link to a path of the
+# grader's machine made the root grader open that path (here a FIFO of the test's,
+# on which it would have blocked).
+LEAVE_A_LINK = """
+def zero_centered(X):
+    import os
+    if not os.path.lexists("/tmp/host"):
+        os.symlink("HOST_PATH", "/tmp/host")
+        os.makedirs("/tmp/folder")
+        os.symlink("HOST_PATH", "/tmp/folder/host")
+    return X - X.mean(axis=0)
+"""
+
+
+def test_a_link_left_in_tmp_never_makes_the_grader_open_the_path_it_names(tmp_path, forked):
+    host_fifo = tmp_path / "host-fifo"
+    os.mkfifo(host_fifo)
+    looker = build_submission(tmp_path / "looker", "zero_centered", LOOK_IN_TMP)
+    try:
+        _, second = finishes_within(60, attack_then_victim, tmp_path, forked,
+                                    LEAVE_A_LINK.replace("HOST_PATH", str(host_fifo)), victim=looker)
+    finally:
+        try:  # succeeds only while someone holds the FIFO open for reading (and unblocks them)
+            os.close(os.open(host_fifo, os.O_WRONLY | os.O_NONBLOCK))
+            opened = True
+        except OSError as err:
+            opened = err.errno != errno.ENXIO
+    assert not opened, "the grader opened the host path that a link in the sandbox's /tmp named"
+    assert host_fifo.exists()
+    assert second.score == second.max_score, outputs_of(second, "zero_centered")
+
+
+# 9. A /tmp filled to its cap of files, with a tree deeper than any recursion and a
+# folder made unreadable: removed inside the sandbox within the submission's time
+# (the next child, in the same sandbox, finds /tmp empty).
+FILL_TMP = """
+def zero_centered(X):
+    import os
+    if not os.path.exists("/tmp/deep"):
+        os.makedirs("/tmp/deep")
+        os.chdir("/tmp/deep")
+        for _ in range(2000):
+            os.mkdir("d")
+            os.chdir("d")
+        os.chdir("/tmp")
+        try:
+            for i in range(1 << 20):
+                os.close(os.open(f"/tmp/f{i}", os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError:
+            pass
+        os.chmod("/tmp/deep", 0)
+    return X - X.mean(axis=0)
+"""
+
+
+def test_a_tmp_filled_to_its_cap_is_emptied_for_the_next_child(tmp_path, forked):
+    looker = build_submission(tmp_path / "looker", "zero_centered", LOOK_IN_TMP)
+    first, second = finishes_within(60, attack_then_victim, tmp_path, forked, FILL_TMP, victim=looker)
+    assert first.score == first.max_score, outputs_of(first, "zero_centered")
+    assert second.score == second.max_score, outputs_of(second, "zero_centered")
+
+
+# 10. Sockets kept alive after their owner died: sent "in flight" over a socket pair
+# that is itself in flight, listeners bound in the sandbox's network namespace (an
+# abstract Unix name, a loopback port) were still reachable by the next child.
+LEAVE_SOCKETS = """
+def zero_centered(X):
+    import socket
+    if not LEFT:
+        LEFT.append(True)
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        unix.bind("\\0left-by-an-earlier-child")
+        unix.listen()
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.bind(("127.0.0.1", 5555))
+        tcp.listen()
+        a, b = socket.socketpair()
+        socket.send_fds(a, [b"x"], [unix.fileno(), tcp.fileno(), a.fileno(), b.fileno()])
+    return X - X.mean(axis=0)
+
+
+LEFT = []
+"""
+
+REACH_SOCKETS = """
+def zero_centered(X):
+    import socket
+    reached = []
+    for family, address in ((socket.AF_UNIX, "\\0left-by-an-earlier-child"), (socket.AF_INET, ("127.0.0.1", 5555))):
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.connect(address)
+            reached.append(address)
+        except OSError:
+            pass
+    if reached:
+        raise RuntimeError(f"reached sockets of an earlier child: {reached}")
+    return X - X.mean(axis=0)
+"""
+
+
+def test_a_socket_left_in_flight_is_out_of_reach_of_the_next_child(tmp_path, forked):
+    reacher = build_submission(tmp_path / "reacher", "zero_centered", REACH_SOCKETS)
+    first, second = attack_then_victim(tmp_path, forked, LEAVE_SOCKETS, victim=reacher)
+    assert second.score == second.max_score, outputs_of(second, "zero_centered")
+    assert "PermissionError" in outputs_of(first, "zero_centered")  # because socket() is refused

@@ -1,6 +1,7 @@
 """The wire: whatever the child writes on its response channel, the grader decodes
 at most a few MiB per call, within the call's time limit, and keeps at most a few
-KB of any text; a breach costs that function's checks, never the class run."""
+KB of any text, as valid UTF-8; a child that stops reading its requests is late like
+one that stops answering; a breach costs that function's checks, never the class run."""
 import re
 import resource
 import time
@@ -15,9 +16,11 @@ from conftest import GRADED
 
 from .support import (
     SOLUTIONS,
+    TIMEOUT,
     assert_honest_functions_kept_their_points,
     assert_hostile_function_earned_nothing,
     explained_once,
+    finishes_within,
     outputs_of,
 )
 
@@ -155,3 +158,51 @@ def test_calls_just_under_the_time_limit_stop_at_the_budget(hostile, grade):
     late = [o for o in result.outcomes if "data_preprocess did not return within 1 s" in o.cause]
     assert passed and spent and len(passed) + len(spent) + len(late) == len(result.outcomes)
     assert not any(o.score for o in spent + late)
+
+
+# Answers this call with a forged failure, then every later request too, receipt and
+# all, without reading one: the grader's requests pile up in the child's standard
+# input until the pipe is full. Before, the grader then blocked in its write for ever
+# (the time limit was only on reads, the budget checked only when a call started): a
+# class graded with --budget 10 --timeout 2 never finished and wrote nothing.
+STOPS_READING = """
+def zero_centered(X):
+    import os
+    import sys
+    reply = b'{"$":"dict","items":{"ok":false,"error":"forged"}}'
+    message = len(reply).to_bytes(8, "little") + reply
+    receipt = len(b'"received"').to_bytes(8, "little") + b'"received"'
+    os.write(int(sys.argv[2]), message)
+    while True:
+        os.write(int(sys.argv[2]), receipt + message)
+"""
+
+
+def test_a_child_that_stops_reading_its_requests_costs_only_its_submission(hostile, bubblewrap, tmp_path):
+    staller = hostile("zero_centered", STOPS_READING)
+    results = finishes_within(120, grade_class, [staller, SOLUTIONS], out=tmp_path / "out", progress=False,
+                              launcher=bubblewrap, timeout=2.0, budget=10.0)
+    assert [r.status for r in results] == ["graded", "graded"]
+    assert results[0].execution_time < 10.0 + 2 * 2.0, "the budget did not bound the stalled submission"
+    assert "forged" in outputs_of(results[0], "zero_centered")
+    assert_hostile_function_earned_nothing(results[0], "zero_centered")
+    assert results[1].score == results[1].max_score
+    assert (tmp_path / "out" / "grades.csv").is_file()
+
+
+LONE_SURROGATE = """
+def normalized(X):
+    raise ValueError("bad \\ud800 text")
+"""
+
+
+def test_a_lone_surrogate_from_the_child_arrives_as_a_replacement_character(hostile, bubblewrap, tmp_path):
+    """Before, the class run crashed with UnicodeEncodeError while it wrote NAME.md."""
+    folder = hostile("normalized", LONE_SURROGATE)
+    results = grade_class([folder, SOLUTIONS], out=tmp_path / "out", progress=False, launcher=bubblewrap,
+                          timeout=TIMEOUT)
+    feedback = (tmp_path / "out" / f"{results[0].name}.md").read_text(encoding="utf-8")
+    assert "normalized raised ValueError: bad \ufffd text" in feedback
+    assert "normalized raised ValueError: bad \ufffd text" in outputs_of(results[0], "normalized")
+    assert_hostile_function_earned_nothing(results[0], "normalized")
+    assert results[1].score == results[1].max_score
