@@ -194,20 +194,21 @@ def _disk_name(part):
 
 
 def _entry(info):
-    """(folder names of the entry, why it is refused or ""): an entry that is absolute,
-    climbs out with '..', or is a link or a device is refused, and answered for by
-    the folder it names before that."""
+    """(folder names of the entry, why it is refused or "", whether it escapes): an
+    entry that is absolute or climbs out with '..' escapes the unpacking folder and
+    is refused wherever it is, answered for by the folder it names before that; a
+    link or a device is refused where grading would read it."""
     name = info.filename.replace("\\", "/")
     absolute = name.startswith("/") or re.match(r"[A-Za-z]:", name)
     parts = [_disk_name(p) for p in re.sub(r"^[A-Za-z]:", "", name).split("/") if p not in ("", ".")]
     kind = stat.S_IFMT(info.external_attr >> 16)
     if absolute:
-        return parts[:-1], "is an absolute path"
+        return parts[:-1], "is an absolute path", True
     if ".." in parts:
-        return parts[:parts.index("..")], "climbs out of the zip with '..'"
+        return parts[:parts.index("..")], "climbs out of the zip with '..'", True
     if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-        return parts[:-1], "is a link" if kind == stat.S_IFLNK else "is not a regular file"
-    return parts, ""
+        return parts, "is a link" if kind == stat.S_IFLNK else "is not a regular file", False
+    return parts, "", False
 
 
 class Unpacked:
@@ -231,6 +232,17 @@ class Unpacked:
         return [why for where, why in self.problems.items() if where not in self._charged]
 
 
+def _kept(name):
+    """How much of a file to unpack: a module over MAX_MODULE_BYTES is never read, so
+    its first bytes and one more tell the grader so; None: all of it."""
+    return MAX_MODULE_BYTES + 1 if str(name).endswith(".py") else None
+
+
+def _student_zip(parts):
+    """Whether the file at ``parts`` of a class's zip is a student's zip (see _wanted)."""
+    return parts[-1].lower().endswith(".zip")
+
+
 def _wanted(parts, module_folders, class_zip):
     """Whether grading reads the file at ``parts``: a Python file of a folder that
     holds a student module; for a zip named on the command line, a student zip or
@@ -239,7 +251,7 @@ def _wanted(parts, module_folders, class_zip):
         return False
     if parts[-1].endswith(".py") and tuple(parts[:-1]) in module_folders:
         return True
-    return class_zip and len(parts) <= 2 and (parts[-1].lower().endswith(".zip") or parts[-1] == GRADESCOPE_METADATA)
+    return class_zip and len(parts) <= 2 and (_student_zip(parts) or parts[-1] == GRADESCOPE_METADATA)
 
 
 def _plan(archive, target, modules, class_zip, limits, unpacked):
@@ -250,20 +262,30 @@ def _plan(archive, target, modules, class_zip, limits, unpacked):
         raise ZipRefused(f"it has more than {limits.entries} entries")
     entries = []
     for info in infos:
-        parts, why = _entry(info)
-        if why:
+        parts, why, escapes = _entry(info)
+        if escapes:
             unpacked.problems.setdefault(target.joinpath(*parts), f"its entry {_quoted(info.filename)} {why}")
         elif parts:
-            entries.append((info, parts))
-    module_folders = {tuple(parts[:-1]) for info, parts in entries if not info.is_dir() and parts[-1] in modules}
-    files = [(info, parts) for info, parts in entries
-             if not info.is_dir() and _wanted(parts, module_folders, class_zip)]
-    folders = {tuple(parts[:n]) for info, parts in entries
+            entries.append((info, parts, why))
+    module_folders = {tuple(parts[:-1]) for info, parts, _ in entries if not info.is_dir() and parts[-1] in modules}
+    files = []
+    for info, parts, why in entries:
+        if info.is_dir() or not _wanted(parts, module_folders, class_zip):
+            continue
+        if why:
+            unpacked.problems.setdefault(target.joinpath(*parts[:-1]), f"its entry {_quoted(info.filename)} {why}")
+        else:
+            files.append((info, parts))
+    folders = {tuple(parts[:n]) for info, parts, _ in entries
                for n in range(1, min(len(parts) - (not info.is_dir()), LAYOUT_DEPTH) + 1)
                if not any(_ignored(p) for p in parts[:n])}
     folders |= {tuple(parts[:n]) for _, parts in files for n in range(1, len(parts))}
     if len(files) > limits.files:
         raise ZipRefused(f"it would unpack more than {limits.files} files")
+    size = sum(min(info.file_size, _kept(parts[-1]) or info.file_size) for info, parts in files
+               if not (class_zip and _student_zip(parts)))
+    if size > limits.bytes:
+        raise ZipRefused(f"it would unpack more than {limits.bytes >> 20} MiB")
     if len(folders) > limits.folders:
         raise ZipRefused(f"it would unpack more than {limits.folders} folders")
     return sorted(target.joinpath(*f) for f in folders), [(info, target.joinpath(*parts)) for info, parts in files]
@@ -273,24 +295,23 @@ def unpack_zip(archive, target, modules, class_zip=False, limits=ZIP_LIMITS):
     """Unpack what grading reads of the open zip ``archive`` into the empty private
     folder ``target`` (see the module's docstring), within ``limits``; student zips
     (``class_zip``: one named on the command line) are left as empty files until
-    their turn. Sizes are counted as bytes arrive, never trusted from the zip's
-    directory. Returns an Unpacked; raises ZipRefused when the zip as a whole is over
-    its budget."""
+    their turn. The budget is checked before anything is written, on the sizes the
+    zip's directory states, which zipfile never lets an entry exceed. Returns an
+    Unpacked; raises ZipRefused when the zip as a whole is over its budget."""
     unpacked = Unpacked(target)
     folders, files = _plan(archive, target, modules, class_zip, limits, unpacked)
     for folder in folders:
         folder.mkdir(exist_ok=True)
-    left = limits.bytes
     for info, path in files:
-        student_zip = class_zip and path.suffix.lower() == ".zip"
         try:
             with _create(path) as out:
-                if student_zip:
+                if class_zip and _student_zip(path.parts):
                     unpacked.nested[path] = info
-                else:  # a module over MAX_MODULE_BYTES is never read: one byte more tells the grader
-                    left -= copy_entry(archive, info, out, left, limits,
-                                       keep=MAX_MODULE_BYTES + 1 if path.suffix == ".py" else None)
+                else:
+                    copy_entry(archive, info, out, limits, _kept(path))
         except EntryRefused as err:
+            if path not in unpacked.nested:
+                path.unlink(missing_ok=True)
             unpacked.problems.setdefault(path.parent, f"its entry {_quoted(info.filename)} {err}")
     return unpacked
 
@@ -304,34 +325,24 @@ def _create(path):
         raise EntryRefused("appears twice in the zip") from err
 
 
-def copy_entry(archive, info, out, budget, limits, keep=None):
-    """Copy the entry ``info`` of the open zip ``archive`` into the file ``out`` and
-    return how many bytes were written: all of it, or its first ``keep`` bytes.
-    ZipRefused when that is more than ``budget`` bytes (what is left of the zip's);
-    EntryRefused when the entry cannot be read, or grows more than ``limits.ratio``
-    times its compressed size."""
-    if _bomb(info.file_size, info.compress_size, limits):  # as its directory says: refused unread
+def copy_entry(archive, info, out, limits, keep=None):
+    """Copy the entry ``info`` of the open zip ``archive`` into the file ``out``: all
+    of it, or its first ``keep`` bytes. EntryRefused when it cannot be read, or would
+    grow more than ``limits.ratio`` times its compressed size (zipfile never unpacks
+    more than the size the zip's directory states, so a bomb is refused unread)."""
+    if info.file_size > RATIO_GRACE and info.file_size > limits.ratio * max(info.compress_size, 1):
         raise EntryRefused(f"would unpack to more than {limits.ratio} times its compressed size, as a zip bomb does")
-    written = 0
     with _reading():
         source = archive.open(info)
     with source:
-        while True:
+        left = info.file_size if keep is None else min(keep, info.file_size)
+        while left > 0:
             with _reading():
-                chunk = source.read(1 << 16)
-            chunk = chunk if keep is None else chunk[:keep - written]
+                chunk = source.read(min(left, 1 << 16))
             if not chunk:
-                return written
-            if written + len(chunk) > budget:
-                raise ZipRefused(f"it unpacks to more than {limits.bytes >> 20} MiB")
+                break
             out.write(chunk)
-            written += len(chunk)
-            if _bomb(written, info.compress_size, limits):
-                raise EntryRefused(f"unpacks to more than {limits.ratio} times its compressed size, as a zip bomb does")
-
-
-def _bomb(size, compressed, limits):
-    return size > RATIO_GRACE and size > limits.ratio * max(compressed, 1)
+            left -= len(chunk)
 
 
 @contextlib.contextmanager
@@ -476,9 +487,11 @@ class Finder:
     def _copied_out(self, place, copy):
         """Copy the student zip whose place is ``place`` out of its class's zip."""
         outer, info = self._nested.pop(place)
+        if info.file_size > self.limits.bytes:
+            raise ZipRefused(f"it is larger than {self.limits.bytes >> 20} MiB")
         with _create(copy) as out:
             try:
-                copy_entry(outer, info, out, self.limits.bytes, self.limits)
+                copy_entry(outer, info, out, self.limits)
             except EntryRefused as err:
                 raise ZipRefused(f"it {err}") from err
         return copy
@@ -507,19 +520,19 @@ class Finder:
         # nbgrader's layout (a student holds <assignment>/): other folders are other assignments
         depth = 0 if any(_is_folder(f / named) for f in folders) else MAX_DEPTH
         return [_one_submission(f, f.name, where, self.graded, depth, refused=charge(f)) for f in folders] + [
-            self._student_zip(z, where, charge(z)) for z in zips]
+            self._student_zip(z, where) for z in zips]
 
-    def _student_zip(self, zip_path, where, refused=""):
+    def _student_zip(self, zip_path, where):
         """A student's zip inside a class: a refusal costs that student, not the class."""
         try:
-            if refused:
-                raise ZipRefused(refused)
             unpacked = self._unpack(zip_path)
+            refused = unpacked.charge()
         except ZipRefused as err:
-            return _row(zip_path.stem, zip_path, where(zip_path), "zip refused", str(err))
+            refused = str(err)
+        if refused:
+            return _row(zip_path.stem, zip_path, where(zip_path), "zip refused", refused)
         inside = _inside(unpacked.root, Path(where(zip_path)))
-        return _one_submission(self._unwrapped(unpacked.root), zip_path.stem, inside, self.graded,
-                               refused=unpacked.charge())
+        return _one_submission(self._unwrapped(unpacked.root), zip_path.stem, inside, self.graded)
 
     def _gradescope(self, folder, where, charge):
         submitters = gradescope_submitters(folder / GRADESCOPE_METADATA)
