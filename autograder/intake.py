@@ -177,7 +177,11 @@ def _one_submission(folder, name, where, graded, depth=MAX_DEPTH, refused="", **
 
 
 def _row(name, folder, source, status, reason="", students=()):
-    return Submission(shown(name, NAME_LIMIT), folder, shown(source, SOURCE_LIMIT), status, reason, students)
+    return Submission(shown(name), folder, shown(source, SOURCE_LIMIT), status, reason, students)
+
+
+def _size(count):
+    return f"{count >> 20} MiB" if count >= 1 << 20 else f"{count} bytes"
 
 
 def _quoted(name):
@@ -285,7 +289,7 @@ def _plan(archive, target, modules, class_zip, limits, unpacked):
     size = sum(min(info.file_size, _kept(parts[-1]) or info.file_size) for info, parts in files
                if not (class_zip and _student_zip(parts)))
     if size > limits.bytes:
-        raise ZipRefused(f"it would unpack more than {limits.bytes >> 20} MiB")
+        raise ZipRefused(f"it would unpack more than {_size(limits.bytes)}")
     if len(folders) > limits.folders:
         raise ZipRefused(f"it would unpack more than {limits.folders} folders")
     return sorted(target.joinpath(*f) for f in folders), [(info, target.joinpath(*parts)) for info, parts in files]
@@ -332,12 +336,12 @@ def copy_entry(archive, info, out, limits, keep=None):
     more than the size the zip's directory states, so a bomb is refused unread)."""
     if info.file_size > RATIO_GRACE and info.file_size > limits.ratio * max(info.compress_size, 1):
         raise EntryRefused(f"would unpack to more than {limits.ratio} times its compressed size, as a zip bomb does")
-    with _reading():
+    with _reading(info):
         source = archive.open(info)
     with source:
         left = info.file_size if keep is None else min(keep, info.file_size)
         while left > 0:
-            with _reading():
+            with _reading(info):
                 chunk = source.read(min(left, 1 << 16))
             if not chunk:
                 break
@@ -346,13 +350,13 @@ def copy_entry(archive, info, out, limits, keep=None):
 
 
 @contextlib.contextmanager
-def _reading():
-    """What reading an entry raises, as the entry's refusal."""
+def _reading(info):
+    """What reading the entry ``info`` raises, as its refusal."""
     try:
         yield
-    except RuntimeError as err:  # zipfile's word for a password it needs
-        raise EntryRefused(f"is encrypted ({shown(err, 200)})") from err
     except UNREADABLE as err:
+        if info.flag_bits & 0x1:
+            raise EntryRefused("is encrypted, and the grader has no password") from err
         raise EntryRefused(f"is damaged ({type(err).__name__}: {shown(err, 200)})") from err
 
 
@@ -488,7 +492,7 @@ class Finder:
         """Copy the student zip whose place is ``place`` out of its class's zip."""
         outer, info = self._nested.pop(place)
         if info.file_size > self.limits.bytes:
-            raise ZipRefused(f"it is larger than {self.limits.bytes >> 20} MiB")
+            raise ZipRefused(f"it is larger than {_size(self.limits.bytes)}")
         with _create(copy) as out:
             try:
                 copy_entry(outer, info, out, self.limits)
