@@ -7,9 +7,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 import types
 import zipfile
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from autograder import intake
 from autograder.classroom import Progress, grade_class, no_modules, unique_names
 from autograder.intake import Finder, UsageError
+from autograder.reports.files import fresh_folder
 from autograder.reports.tables import class_table, grades_csv
 from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
@@ -549,6 +552,94 @@ def test_each_run_replaces_the_output_folder_so_no_stale_file_survives(tmp_path)
     assert sorted(p.name for p in out.iterdir()) == [
         "alice.json", "alice.md", "grades.csv", "report.html", "summary.json", "table.txt"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left
+
+
+STUCK = """
+def zero_centered(X):
+    while True:
+        pass
+"""
+
+# Holds what a run holds while it grades: an output's staging folder and a folder of
+# unpacked zips; says where, then waits to be told to go on (or is killed).
+HOLD = """
+import sys
+from autograder.assignments import load
+from autograder.intake import Finder
+from autograder.reports.files import fresh_folder
+with Finder(load("batchnorm")) as finder, fresh_folder(sys.argv[1]) as staging:
+    [row] = finder.find([sys.argv[2]])
+    print(staging, row.folder, flush=True)
+    sys.stdin.read()
+"""
+
+
+def held_by(pid, part):
+    """The folders the process ``pid`` holds open whose path contains ``part``."""
+    fds = Path(f"/proc/{pid}/fd")
+    return sorted({os.readlink(fd) for fd in fds.iterdir() if part in os.readlink(fd)})
+
+
+def hold(out, zipped):
+    """A process holding what a run holds, and the folders it holds (its staging and
+    old folders beside ``out``, its folder of unpacked zips)."""
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(out), str(zipped)], cwd=ROOT, text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process.stdout.readline()
+    return process, [Path(p) for p in held_by(process.pid, str(out.parent)) + held_by(process.pid, "autograder-zips-")]
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_run_leaves_nothing_behind(tmp_path, number):
+    work = tmp_path / "work"
+    submission(work / "alice", notebook=False)
+    stuck = submission(work / "stuck", notebook=False)
+    (stuck / "preprocessing.py").write_text((stuck / "preprocessing.py").read_text() + STUCK)
+    whole = zip_folder(work, tmp_path / "class.zip")
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(whole), "--out", str(out),
+                                "--timeout", "60"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.staging-*/alice.md")):  # alice is done: stuck is being graded
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()
+        time.sleep(0.05)
+    held = held_by(process.pid, str(tmp_path)) + held_by(process.pid, "autograder-zips-")
+    process.send_signal(number)
+    assert process.wait(timeout=30) == -number
+    assert len(held) == 3 and [path for path in held if os.path.lexists(path)] == []  # staging, old, zips
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["class.zip", "work"]
+
+
+def test_a_later_run_removes_what_a_killed_run_left_but_not_what_a_running_one_holds(tmp_path):
+    out = tmp_path / "out"
+    zipped = zip_folder(submission(tmp_path / "work" / "alice", notebook=False), tmp_path / "alice.zip")
+    running, live = hold(out, zipped)  # a run still going, in parallel
+    killed, dead = hold(out, zipped)
+    killed.kill()  # SIGKILL: no handler runs
+    killed.wait()
+    assert len(live) == len(dead) == 3 and all(path.exists() for path in live + dead)
+    with Finder(GRADED) as finder:
+        finder.find([zipped])  # a new folder of unpacked zips
+    grade_class([notebook_only(tmp_path / "bob")], out=out, progress=False)  # new staging and old folders
+    assert [path for path in dead if path.exists()] == [] and all(path.exists() for path in live)
+    running.send_signal(signal.SIGTERM)
+    assert running.wait(timeout=30) == -signal.SIGTERM
+    assert [path for path in live if path.exists()] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alice.zip", "bob", "out", "work"]
+
+
+def test_a_swap_cut_short_is_undone_by_the_next_run(tmp_path):
+    """A run killed between the two renames of the swap left the earlier results in
+    .out.old-*/previous and no out: the next run puts them back first."""
+    out = tmp_path / "out"
+    (tmp_path / ".out.old-cut" / "previous").mkdir(parents=True)
+    (tmp_path / ".out.old-cut" / "previous" / "summary.json").write_text("{}")
+    (tmp_path / ".out.staging-cut").mkdir()
+    with pytest.raises(RuntimeError), fresh_folder(out):
+        raise RuntimeError("this run fails too")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and (out / "summary.json").read_text() == "{}"
 
 
 def test_an_output_folder_that_is_not_the_graders_is_never_replaced(tmp_path):
