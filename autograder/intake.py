@@ -156,9 +156,9 @@ def modules_folder(folder, graded, depth=MAX_DEPTH):
     if holds_modules(folder, graded):
         return folder
     named = Path(folder) / graded.name
-    if Path(folder).name != graded.name and _is_folder(named):  # once: not down a chain of them
+    if _is_folder(named):
         return modules_folder(named, graded, depth)
-    if depth <= 0:
+    if depth == 0:
         return None
     found = [f for f in (modules_folder(child, graded, depth - 1) for child in _children(folder)[0]) if f]
     return found[0] if len(found) == 1 else None
