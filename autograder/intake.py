@@ -191,10 +191,10 @@ def _quoted(name):
 def _disk_name(part):
     """A name from a zip as a file name this system can hold: a name longer than
     NAME_MAX bytes is cut, with a digest of the whole to keep it unique."""
-    if len(part.encode("utf-8", "surrogateescape")) <= NAME_MAX:
+    encoded = part.encode("utf-8")
+    if len(encoded) <= NAME_MAX:
         return part
-    digest = hashlib.sha256(part.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return part.encode("utf-8", "surrogateescape")[:NAME_MAX - 40].decode("utf-8", "ignore") + "-" + digest
+    return encoded[:NAME_MAX - 40].decode("utf-8", "ignore") + "-" + hashlib.sha256(encoded).hexdigest()[:16]
 
 
 def _entry(info):
