@@ -19,6 +19,7 @@ from .grade import Result, grade_submission
 from .intake import Submission, UsageError, submission_at
 from .plain import from_plain, to_plain
 from .reports.class_report import class_report_html, load_plotting
+from .reports.escape import NAME_LIMIT
 from .reports.files import fresh_folder, write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown, grades_csv
@@ -41,11 +42,12 @@ def no_modules(graded):
 
 
 def unique_names(names):
-    """A file-safe name per submission, made unique if needed, and never one that
-    would overwrite the class files."""
+    """A file-safe name per submission (ASCII letters, digits, ``._-``, starting with
+    a letter or a digit, at most NAME_LIMIT characters), made unique if needed, and
+    never one that would overwrite the class files."""
     unique, taken = [], set(RESERVED)
     for raw in names:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._") or "submission"
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._-")[:NAME_LIMIT].rstrip("._-") or "submission"
         name, n = base, 1
         while name in taken:
             n += 1
@@ -92,14 +94,20 @@ class Progress:
         self.stream.flush()
 
 
+def refused(reason):
+    """The sentence of a submission whose zip was refused, ``reason`` saying why."""
+    return (f"Nothing was graded: the zip file that holds your submission was refused, because {reason}. "
+            "Submit the .py files themselves, or a zip of your folder with nothing else in it.")
+
+
 def _grade(submission, name, options):
     """Grade one submission, or say in one sentence why there was nothing to grade."""
     if submission.status == "graded":
         return grade_submission(submission.folder, name=name, **options)
     graded = options["assignment"]
-    notice = no_modules(graded) if submission.status == "no modules found" else (
-        "Your zip file could not be unpacked safely, so nothing was graded; submit the .py files themselves.")
-    return Result.nothing_graded(name, options.get("checks") or graded.checks, notice, status=submission.status)
+    notice = no_modules(graded) if submission.status == "no modules found" else refused(submission.reason)
+    status = f"{submission.status}: {submission.reason}" if submission.reason else submission.status
+    return Result.nothing_graded(name, options.get("checks") or graded.checks, notice, status=status)
 
 
 def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=None, assignment=None, cluster=None,
@@ -114,32 +122,33 @@ def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=
     options["assignment"] = graded = load(assignment)
     submissions = [s if isinstance(s, Submission) else submission_at(s, graded) for s in submissions]
     names = unique_names([s.name for s in submissions])
-    if out is None:
-        return _grade_all(submissions, names, None, jobs, cluster, progress, hidden_visibility, options)
-    check_output_folder(out)
-    threading.Thread(target=load_plotting, daemon=True).start()
-    with fresh_folder(out) as staging:
-        results = _grade_all(submissions, names, staging, jobs, cluster, progress, hidden_visibility, options)
-        write_atomic(staging / "grades.csv", grades_csv(results, [s.source for s in submissions]))
-        summary = {"submissions": [_summary_row(s, r) for s, r in zip(submissions, results)]}
-        write_atomic(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
-        write_atomic(staging / "table.txt", class_table(results) + "\n")
-        write_atomic(staging / "report.html", class_report_html(results, options["assignment"].catalogue))
-    return results
+    # SIGTERM and SIGINT end the run without leaving a submission's copy or process,
+    # or the staging folder (fresh_folder's handler runs first, then this one).
+    with sandbox.removed_on_signals():
+        if out is None:
+            return _grade_all(submissions, names, None, jobs, cluster, progress, hidden_visibility, options)
+        check_output_folder(out)
+        threading.Thread(target=load_plotting, daemon=True).start()
+        with fresh_folder(out) as staging:
+            results = _grade_all(submissions, names, staging, jobs, cluster, progress, hidden_visibility, options)
+            write_atomic(staging / "grades.csv", grades_csv(results, [s.source for s in submissions]))
+            summary = {"submissions": [_summary_row(s, r) for s, r in zip(submissions, results)]}
+            write_atomic(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
+            write_atomic(staging / "table.txt", class_table(results) + "\n")
+            write_atomic(staging / "report.html", class_report_html(results, options["assignment"].catalogue))
+        return results
 
 
 def _grade_all(submissions, names, folder, jobs, cluster, progress, hidden_visibility, options):
     bar = Progress(len(submissions)) if progress and len(submissions) > 1 else None
     results = [None] * len(submissions)
-    # SIGTERM and SIGINT end the run without leaving a submission's copy or process behind.
-    with sandbox.removed_on_signals():
-        for i, result in _graded(list(zip(submissions, names)), jobs, cluster, options):
-            results[i] = result
-            if folder is not None:
-                write_atomic(folder / f"{result.name}.json", results_json(result, hidden_visibility))
-                write_atomic(folder / f"{result.name}.md", feedback_markdown(result))
-            if bar:
-                bar.step(result)
+    for i, result in _graded(list(zip(submissions, names)), jobs, cluster, options):
+        results[i] = result
+        if folder is not None:
+            write_atomic(folder / f"{result.name}.json", results_json(result, hidden_visibility))
+            write_atomic(folder / f"{result.name}.md", feedback_markdown(result))
+        if bar:
+            bar.step(result)
     return results
 
 

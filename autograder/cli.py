@@ -36,7 +36,8 @@ def _report_ungraded(submissions, results):
             print(f"warning: {result.name} ({submission.source}) holds no student module; graded 0",
                   file=sys.stderr)
         elif submission.status != "graded":
-            print(f"warning: {result.name} graded 0: {submission.reason}", file=sys.stderr)
+            print(f"warning: {result.name} graded 0: {submission.source} was refused: {submission.reason}",
+                  file=sys.stderr)
 
 
 def _parser():
@@ -113,6 +114,8 @@ def _grade(args, graded, launcher):
         if args.out:
             check_output_folder(args.out)
         submissions = finder.find(args.submissions)
+        for warning in finder.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         if args.json and len(submissions) != 1:
             raise UsageError(f"--json takes exactly one submission, and {args.submissions[0]} holds "
                              f"{len(submissions)}; use --out DIR")

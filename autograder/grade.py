@@ -14,8 +14,10 @@ from .kit.framework import Outcome, run_checks
 from .kit.runner import ChildRunner
 from .kit.runner.client import DEFAULT_BUDGET, DEFAULT_TIMEOUT
 from .reference import LiveReference
+from .reports.escape import NAME_LIMIT, shown
 
 MAX_MODULE_BYTES = 1 << 20
+MAX_FAULT = 2000  # characters of a grader's failure shown to the instructor
 
 
 @dataclass
@@ -38,9 +40,11 @@ class Result:
 
     @property
     def faults(self):
-        """The grader's own failures, for the instructor: (what, why) pairs."""
-        return ([(self.name, self.error)] if self.error else []) + [
-            (f"{self.name}: {o.check.name}", o.error) for o in self.outcomes if o.error]
+        """The grader's own failures, for the instructor: (what, why) pairs, each one
+        line safe to print."""
+        return [(shown(what), shown(why, MAX_FAULT)) for what, why in
+                ([(self.name, self.error)] if self.error else []) + [
+                    (f"{self.name}: {o.check.name}", o.error) for o in self.outcomes if o.error]]
 
     @classmethod
     def nothing_graded(cls, name, checks, notice, execution_time=0.0, error="", status="grader failed"):
@@ -61,14 +65,15 @@ def reference(graded):
 
 
 def links_notice(names):
-    """The sentence a student reads about links in their submission that were left out."""
-    names = sorted(names)
+    """The sentence a student reads about links in their submission that were left
+    out; their names are theirs to choose, so each is made one bounded line of text."""
+    names = sorted(shown(name, NAME_LIMIT) for name in names)
     if not names:
         return ""
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     if len(names) == 1:
-        return f"{shown} is a link; links are not followed, so it was ignored."
-    return f"{shown} are links; links are not followed, so they were ignored."
+        return f"{listed} is a link; links are not followed, so it was ignored."
+    return f"{listed} are links; links are not followed, so they were ignored."
 
 
 def _copy_modules(submission, scratch):
@@ -116,10 +121,11 @@ def grade_submission(submission, *, assignment=None, checks=None, launcher=None,
         # The folder named is the instructor's, but the last step of its path may come
         # from the student (a link kept by a git upload), so it is never followed.
         return Result.nothing_graded(name, checks, links_notice([submission.name]), time.monotonic() - start,
-                                     error=f"{submission} is a link; pass the folder it points to if you trust it")
+                                     error=f"{shown(submission)} is a link; pass the folder it points to if you "
+                                           "trust it")
     if not submission.is_dir():
         return Result.nothing_graded(name, checks, "The submission is not a folder; nothing was graded.",
-                                     time.monotonic() - start, error=f"{submission} is not a folder")
+                                     time.monotonic() - start, error=f"{shown(submission)} is not a folder")
     try:
         return _grade_folder(submission, graded, checks, launcher, timeout, budget, name, start)
     except Exception as err:

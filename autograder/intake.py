@@ -11,34 +11,74 @@ Each path given to ``python -m autograder grade`` is one of:
 - Gradescope's "export submissions" folder: ``submission_metadata.yml`` beside
   ``submission_<id>/`` folders, each named after its student(s) from the metadata;
 - a ``.zip`` file of any of these (a zip that wraps everything in one folder is opened
-  one level down). Zips are unpacked into a private temporary folder, refused whole if
-  any entry is absolute, climbs out with ``..``, is a link or a device, or if the zip is
-  too large (all zips of a run share one bound); only the Python files, zips and
-  Gradescope's metadata are unpacked.
+  one level down).
 
 Inside a submission the modules may sit up to ``MAX_DEPTH`` folders down, when exactly
 one folder there holds them (a student who uploaded a zipped folder), except in nbgrader's
 layout, where only ``<assignment>/`` counts. Links are never followed, anywhere below the
 paths given.
+
+Zips are unpacked into a private temporary folder, each within a budget of its own
+(``ZipLimits``: entries, files, folders, bytes, and a cap on how much an entry may
+grow), so that no zip uses up another's share. Only what grading reads is unpacked:
+the Python files of folders that hold a student module, a class's student zips (each
+copied out of the class's zip when its turn comes) and Gradescope's metadata, in the
+folders of the zip's top levels, which tell its layout. A bad entry (an absolute path,
+``..``, a link, a damaged, encrypted or exploding stream) costs the submission whose
+folder holds it, which is refused with a sentence; a zip that cannot be read, or that
+would unpack beyond its budget, costs what it holds: a student's zip is that student's
+row, a zip named on the command line is refused before anything is graded.
+
+Every name and path that reaches a Submission is made valid Unicode, without control
+characters, and bounded (``reports.escape.shown``).
 """
 import contextlib
+import hashlib
+import lzma
 import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from .grade import MAX_MODULE_BYTES
+from .reports.escape import NAME_LIMIT, shown
+from .reports.files import held_folder
+
 GRADESCOPE_METADATA = "submission_metadata.yml"
 MAX_DEPTH = 3
-ZIP_MAX_ENTRIES = 20_000
-ZIP_MAX_FILE_BYTES = 16 << 20  # far above any module the grader would read (1 MiB)
-ZIP_MAX_TOTAL_BYTES = 512 << 20
-_UNPACKED = re.compile(r"(\.py|\.zip|/" + re.escape(GRADESCOPE_METADATA) + r")$")  # all that grading reads
+# Where a zip's layout is read: a wrapping folder, a class, a student, <assignment>/.
+LAYOUT_DEPTH = 4
+# Entries deeper than this are never graded: no folder search reaches them.
+MAX_ZIP_DEPTH = LAYOUT_DEPTH + MAX_DEPTH + 4
+SOURCE_LIMIT = 400  # characters of where a submission came from
+NAME_MAX = 255  # bytes of one file name on Linux
+RATIO_GRACE = 100 << 10  # an entry may unpack this much before its ratio counts
+# What reading a damaged or hostile zip raises, from its directory to its last byte.
+UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, NotImplementedError,
+              ValueError, zlib.error, lzma.LZMAError, struct.error)
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What unpacking one zip may cost. Every zip has a budget of its own: a zip named
+    on the command line, a student's zip in a class folder, a student's zip inside a
+    class's zip."""
+    entries: int = 50_000  # entries in its directory (counted before anything is written)
+    files: int = 10_000  # files written
+    folders: int = 10_000  # folders made
+    bytes: int = 512 << 20  # bytes written, all files together
+    ratio: int = 100  # bytes an entry may unpack to per byte it holds (past RATIO_GRACE)
+
+
+ZIP_LIMITS = ZipLimits()
 
 
 class UsageError(Exception):
@@ -46,7 +86,13 @@ class UsageError(Exception):
 
 
 class ZipRefused(Exception):
-    """A zip that is unsafe or unreadable; the message names the zip and why."""
+    """A zip that cannot be unpacked safely or within its budget; the message says
+    why, of the zip ("it has more than 50000 entries", "its entry 'x.py' is a link")."""
+
+
+class EntryRefused(Exception):
+    """One entry of a zip that cannot be unpacked; the message says why, of the
+    entry ("is damaged (...)")."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +102,7 @@ class Submission:
     folder: Path
     source: str  # where it came from, as the instructor gave it
     status: str = "graded"  # or why nothing can be graded: "no modules found", "zip refused"
-    reason: str = ""  # for a zip refused: why
+    reason: str = ""  # for a zip refused: why, as a clause ("its entry 'x.py' is a link")
     students: tuple = ()  # Gradescope's submitters: ({"name", "sid", "email"}, ...)
 
 
@@ -76,6 +122,11 @@ def _is_folder(path):
     return _kind(path) == stat.S_IFDIR
 
 
+def _ignored(name):
+    """Hidden, cache and macOS resource folders and files (``.x``, ``__x``)."""
+    return name.startswith((".", "__"))
+
+
 def holds_modules(folder, graded):
     """Whether ``folder`` holds any of the assignment's student modules as a regular
     file (a link is not one)."""
@@ -84,11 +135,11 @@ def holds_modules(folder, graded):
 
 def _children(folder):
     """Real subfolders and .zip files of ``folder``, sorted; hidden, cache and macOS
-    resource folders (``.x``, ``__x``) left out, links never followed."""
+    resource folders left out, links never followed."""
     try:
         with os.scandir(folder) as entries:
             found = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries
-                     if not e.name.startswith((".", "__"))
+                     if not _ignored(e.name)
                      and (e.is_dir(follow_symlinks=False)
                           or (e.name.lower().endswith(".zip") and e.is_file(follow_symlinks=False)))]
     except OSError:
@@ -113,70 +164,210 @@ def modules_folder(folder, graded, depth=MAX_DEPTH):
     return found[0] if len(found) == 1 else None
 
 
-def _one_submission(folder, name, where, graded, depth=MAX_DEPTH, **fields):
+def _one_submission(folder, name, where, graded, depth=MAX_DEPTH, refused="", **fields):
+    """The row of the student whose folder is ``folder``; ``refused`` says why a zip
+    they sent was refused, if it was."""
+    if refused:
+        return _row(name, folder, where(folder), "zip refused", refused, **fields)
     found, status = modules_folder(folder, graded, depth), "graded"
     if found is None:
         named = folder / graded.name
         found, status = (named if _is_folder(named) else folder), "no modules found"
-    return Submission(name, found, where(found), status, **fields)
+    return _row(name, found, where(found), status, **fields)
 
 
-def _safe_parts(info, zip_path):
-    """The entry's path as folder names, after refusing what could land outside the
-    unpacking folder or make a link or a device there."""
+def _row(name, folder, source, status, reason="", students=()):
+    return Submission(shown(name), folder, shown(source, SOURCE_LIMIT), status, reason, students)
+
+
+def _size(count):
+    return f"{count >> 20} MiB" if count >= 1 << 20 else f"{count} bytes"
+
+
+def _quoted(name):
+    return repr(shown(name, NAME_LIMIT))
+
+
+def _disk_name(part):
+    """A name from a zip as a file name this system can hold: a name longer than
+    NAME_MAX bytes is cut, with a digest of the whole to keep it unique."""
+    encoded = part.encode("utf-8")
+    if len(encoded) <= NAME_MAX:
+        return part
+    return encoded[:NAME_MAX - 40].decode("utf-8", "ignore") + "-" + hashlib.sha256(encoded).hexdigest()[:16]
+
+
+def _entry(info):
+    """(folder names of the entry, why it is refused or "", whether it escapes): an
+    entry that is absolute or climbs out with '..' escapes the unpacking folder and
+    is refused wherever it is, answered for by the folder it names before that; a
+    link or a device is refused where grading would read it."""
     name = info.filename.replace("\\", "/")
+    absolute = name.startswith("/") or re.match(r"[A-Za-z]:", name)
+    parts = [_disk_name(p) for p in re.sub(r"^[A-Za-z]:", "", name).split("/") if p not in ("", ".")]
     kind = stat.S_IFMT(info.external_attr >> 16)
-    if name.startswith("/") or re.match(r"[A-Za-z]:", name):
-        raise ZipRefused(f"{zip_path} was refused: its entry {info.filename!r} is an absolute path")
-    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if absolute:
+        return parts[:-1], "is an absolute path", True
     if ".." in parts:
-        raise ZipRefused(f"{zip_path} was refused: its entry {info.filename!r} climbs out with '..'")
+        return parts[:parts.index("..")], "climbs out of the zip with '..'", True
     if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-        what = "a link" if kind == stat.S_IFLNK else "not a regular file"
-        raise ZipRefused(f"{zip_path} was refused: its entry {info.filename!r} is {what}")
-    return parts
+        return parts, "is a link" if kind == stat.S_IFLNK else "is not a regular file", False
+    return parts, "", False
 
 
-def unpack_zip(zip_path, target, budget=ZIP_MAX_TOTAL_BYTES):
-    """Unpack the Python files, zips (a class's student zips) and Gradescope metadata
-    of ``zip_path`` into the empty private folder ``target``, with every folder of the
-    zip, writing at most ``budget`` bytes; return how many were written. Every entry is
-    checked before anything is written; sizes are counted as bytes arrive, never
-    trusted from the zip's directory."""
+class Unpacked:
+    """A zip's unpacked folder, and what was left out of it: ``problems`` maps the
+    folder each bad entry would have landed in to why it was refused, ``nested`` the
+    place of each student zip inside (an empty file until its turn) to its entry."""
+
+    def __init__(self, root):
+        self.root, self.problems, self.nested, self._charged = root, {}, {}, set()
+
+    def charge(self, folder=None):
+        """Why the submission in ``folder`` (None: the whole zip) is refused, or "":
+        the first bad entry in or below it. Every bad entry it finds is answered for."""
+        found = [where for where in self.problems
+                 if folder is None or where == folder or folder in where.parents]
+        self._charged.update(found)
+        return self.problems[found[0]] if found else ""
+
+    def uncharged(self):
+        """The bad entries in no submission's folder, as sentences' clauses."""
+        return [why for where, why in self.problems.items() if where not in self._charged]
+
+
+def _kept(name):
+    """How much of a file to unpack: a module over MAX_MODULE_BYTES is never read, so
+    its first bytes and one more tell the grader so; None: all of it."""
+    return MAX_MODULE_BYTES + 1 if str(name).endswith(".py") else None
+
+
+def _student_zip(parts):
+    """Whether the file at ``parts`` of a class's zip is a student's zip (see _wanted)."""
+    return parts[-1].lower().endswith(".zip")
+
+
+def _wanted(parts, module_folders, class_zip):
+    """Whether grading reads the file at ``parts``: a Python file of a folder that
+    holds a student module; for a zip named on the command line, a student zip or
+    Gradescope's metadata at its top (or one folder down, inside a wrapping folder)."""
+    if len(parts) > MAX_ZIP_DEPTH or any(_ignored(p) for p in parts):
+        return False
+    if parts[-1].endswith(".py") and tuple(parts[:-1]) in module_folders:
+        return True
+    return class_zip and len(parts) <= 2 and (_student_zip(parts) or parts[-1] == GRADESCOPE_METADATA)
+
+
+def _plan(archive, target, modules, class_zip, limits, unpacked):
+    """What to make, checked against the budget before anything is written:
+    (folders, [(info, path)] of the files to write)."""
+    infos = archive.infolist()
+    if len(infos) > limits.entries:
+        raise ZipRefused(f"it has more than {limits.entries} entries")
+    entries = []
+    for info in infos:
+        parts, why, escapes = _entry(info)
+        if escapes:
+            unpacked.problems.setdefault(target.joinpath(*parts), f"its entry {_quoted(info.filename)} {why}")
+        elif parts:
+            entries.append((info, parts, why))
+    module_folders = {tuple(parts[:-1]) for info, parts, _ in entries if not info.is_dir() and parts[-1] in modules}
+    files = []
+    for info, parts, why in entries:
+        if info.is_dir() or not _wanted(parts, module_folders, class_zip):
+            continue
+        if why:
+            unpacked.problems.setdefault(target.joinpath(*parts[:-1]), f"its entry {_quoted(info.filename)} {why}")
+        else:
+            files.append((info, parts))
+    folders = {tuple(parts[:n]) for info, parts, _ in entries
+               for n in range(1, min(len(parts) - (not info.is_dir()), LAYOUT_DEPTH) + 1)
+               if not any(_ignored(p) for p in parts[:n])}
+    folders |= {tuple(parts[:n]) for _, parts in files for n in range(1, len(parts))}
+    if len(files) > limits.files:
+        raise ZipRefused(f"it would unpack more than {limits.files} files")
+    size = sum(min(info.file_size, _kept(parts[-1]) or info.file_size) for info, parts in files
+               if not (class_zip and _student_zip(parts)))
+    if size > limits.bytes:
+        raise ZipRefused(f"it would unpack more than {_size(limits.bytes)}")
+    if len(folders) > limits.folders:
+        raise ZipRefused(f"it would unpack more than {limits.folders} folders")
+    return sorted(target.joinpath(*f) for f in folders), [(info, target.joinpath(*parts)) for info, parts in files]
+
+
+def unpack_zip(archive, target, modules, class_zip=False, limits=ZIP_LIMITS):
+    """Unpack what grading reads of the open zip ``archive`` into the empty private
+    folder ``target`` (see the module's docstring), within ``limits``; student zips
+    (``class_zip``: one named on the command line) are left as empty files until
+    their turn. The budget is checked before anything is written, on the sizes the
+    zip's directory states, which zipfile never lets an entry exceed. Returns an
+    Unpacked; raises ZipRefused when the zip as a whole is over its budget."""
+    unpacked = Unpacked(target)
+    folders, files = _plan(archive, target, modules, class_zip, limits, unpacked)
+    for folder in folders:
+        folder.mkdir(exist_ok=True)
+    for info, path in files:
+        try:
+            with _create(path) as out:
+                if class_zip and _student_zip(path.parts):
+                    unpacked.nested[path] = info
+                else:
+                    copy_entry(archive, info, out, limits, _kept(path))
+        except EntryRefused as err:
+            if path not in unpacked.nested:
+                path.unlink(missing_ok=True)
+            unpacked.problems.setdefault(path.parent, f"its entry {_quoted(info.filename)} {err}")
+    return unpacked
+
+
+def _create(path):
+    """A new file at ``path``, for this process only; EntryRefused when something is
+    already there (a zip that holds the same name twice)."""
     try:
-        with zipfile.ZipFile(zip_path) as archive:
-            entries = archive.infolist()
-            if len(entries) > ZIP_MAX_ENTRIES:
-                raise ZipRefused(f"{zip_path} was refused: it has more than {ZIP_MAX_ENTRIES} entries")
-            planned = [(info, _safe_parts(info, zip_path)) for info in entries]
-            written = 0
-            for info, parts in planned:
-                if not parts:
-                    continue
-                path = target.joinpath(*parts)
-                if info.is_dir():
-                    path.mkdir(parents=True, exist_ok=True)
-                    continue
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if _UNPACKED.search("/" + "/".join(parts)):
-                    written += _extract(archive, info, path, min(budget - written, ZIP_MAX_FILE_BYTES), zip_path)
-            return written
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as err:
-        raise ZipRefused(f"{zip_path} could not be unpacked ({err})") from err
+        return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "wb")
+    except (FileExistsError, IsADirectoryError) as err:
+        raise EntryRefused("appears twice in the zip") from err
 
 
-def _extract(archive, info, path, limit, zip_path):
-    written = 0
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as out, archive.open(info) as source:
-        while chunk := source.read(1 << 20):
-            written += len(chunk)
-            if written > limit:
-                raise ZipRefused(f"{zip_path} was refused: it unpacks to more than "
-                                 f"{ZIP_MAX_FILE_BYTES >> 20} MiB in one file or {ZIP_MAX_TOTAL_BYTES >> 20} MiB "
-                                 "for all the zips of one run")
+def copy_entry(archive, info, out, limits, keep=None):
+    """Copy the entry ``info`` of the open zip ``archive`` into the file ``out``: all
+    of it, or its first ``keep`` bytes. EntryRefused when it cannot be read, or would
+    grow more than ``limits.ratio`` times its compressed size (zipfile never unpacks
+    more than the size the zip's directory states, so a bomb is refused unread)."""
+    if info.file_size > RATIO_GRACE and info.file_size > limits.ratio * max(info.compress_size, 1):
+        raise EntryRefused(f"would unpack to more than {limits.ratio} times its compressed size, as a zip bomb does")
+    with _reading(info):
+        source = archive.open(info)
+    with source:
+        left = info.file_size if keep is None else min(keep, info.file_size)
+        while left > 0:
+            with _reading(info):
+                chunk = source.read(min(left, 1 << 16))
+            if not chunk:
+                break
             out.write(chunk)
-    return written
+            left -= len(chunk)
+
+
+@contextlib.contextmanager
+def _reading(info):
+    """What reading the entry ``info`` raises, as its refusal."""
+    try:
+        yield
+    except UNREADABLE as err:
+        if info.flag_bits & 0x1:
+            raise EntryRefused("is encrypted, and the grader has no password") from err
+        raise EntryRefused(f"is damaged ({type(err).__name__}: {shown(err, 200)})") from err
+
+
+def open_zip(path):
+    """The zip at ``path``, open; ZipRefused when it cannot be read as one."""
+    try:
+        return zipfile.ZipFile(path)
+    except UnicodeDecodeError as err:
+        raise ZipRefused("its file names are not valid UTF-8, although the zip says they are") from err
+    except UNREADABLE as err:
+        raise ZipRefused(f"it is not a zip file that can be read ({type(err).__name__}: {shown(err, 200)})") from err
 
 
 class _TolerantLoader(yaml.SafeLoader):
@@ -198,7 +389,7 @@ _TolerantLoader.add_multi_constructor("!", _untagged)
 def _field(submitter, key):
     """A submitter's field, written ``:sid:`` by Gradescope (``sid:`` accepted too)."""
     value = submitter.get(f":{key}", submitter.get(key))
-    return "" if value is None else str(value).strip()
+    return "" if value is None else shown(str(value).strip(), NAME_LIMIT)
 
 
 def gradescope_submitters(metadata):
@@ -207,10 +398,10 @@ def gradescope_submitters(metadata):
     try:
         data = yaml.load(Path(metadata).read_text(encoding="utf-8", errors="replace"), Loader=_TolerantLoader)
     except (OSError, yaml.YAMLError) as err:
-        raise UsageError(f"{metadata} is not readable Gradescope metadata ({type(err).__name__}); "
+        raise UsageError(f"{shown(metadata)} is not readable Gradescope metadata ({type(err).__name__}); "
                          "export the submissions again") from err
     if not isinstance(data, dict):
-        raise UsageError(f"{metadata} is not Gradescope's submission metadata (no submission_<id> entries)")
+        raise UsageError(f"{shown(metadata)} is not Gradescope's submission metadata (no submission_<id> entries)")
     found = {}
     for key, entry in data.items():
         submitters = entry.get(":submitters", entry.get("submitters")) if isinstance(entry, dict) else None
@@ -226,13 +417,16 @@ def _student_id(submitter):
 
 class Finder:
     """Turns the paths an instructor gives into Submissions; zips are unpacked into a
-    private folder that lives as long as the Finder's ``with`` block."""
+    private folder that lives as long as the Finder's ``with`` block (and no longer
+    than the process: see ``reports.files.held_folder``). ``warnings`` collects, for
+    the instructor, the bad entries of a class's zip that no student's folder holds."""
 
-    def __init__(self, graded):
-        self.graded = graded
+    def __init__(self, graded, limits=ZIP_LIMITS):
+        self.graded, self.limits = graded, limits
+        self.warnings = []
         self._stack = contextlib.ExitStack()
         self._scratch = None
-        self._budget = ZIP_MAX_TOTAL_BYTES  # shared by every zip, nested ones included
+        self._nested = {}  # the place of a student zip inside a class's zip: (open class zip, entry)
 
     def __enter__(self):
         return self
@@ -242,43 +436,69 @@ class Finder:
 
     def find(self, paths):
         """The submissions under ``paths``, in order. UsageError when a path does not
-        exist, cannot be read, or is a zip that cannot be unpacked safely."""
+        exist, cannot be read, or is a zip that cannot be unpacked at all."""
         for path in map(Path, paths):
             if not os.path.lexists(path):
-                raise UsageError(f"{path} does not exist")
+                raise UsageError(f"{shown(path)} does not exist")
             if not (path.is_dir() or (path.is_file() and path.suffix.lower() == ".zip")):
-                raise UsageError(f"{path} is neither a folder nor a .zip file")
+                raise UsageError(f"{shown(path)} is neither a folder nor a .zip file")
             try:
                 if path.is_dir():
                     os.scandir(path).close()
                 else:
                     open(path, "rb").close()
             except OSError as err:
-                raise UsageError(f"{path} cannot be read ({err.strerror})") from err
+                raise UsageError(f"{shown(path)} cannot be read ({err.strerror})") from err
         return [s for path in map(Path, paths) for s in self._find(path)]
 
     def _find(self, path):
         if path.is_file():
             try:
-                root = self._unpack(path)
+                unpacked = self._unpack(path, class_zip=True)
             except ZipRefused as err:
-                raise UsageError(str(err)) from err
-            return self._in_folder(self._unwrapped(root), path.stem, _inside(root, path))
+                raise UsageError(f"{shown(path)} was refused: {err}") from err
+            found = self._in_folder(self._unwrapped(unpacked.root), path.stem, _inside(unpacked.root, path), unpacked)
+            self.warnings += [f"{shown(path)}: {why}; left out" for why in unpacked.uncharged()]
+            return found
         name = path.resolve().name
         if name == self.graded.name and path.resolve().parent.name:
             name = path.resolve().parent.name  # submitted/<student>/<assignment>: the student
         return self._in_folder(path, name, str)
 
-    def _unpack(self, zip_path):
+    def _unpack(self, zip_path, class_zip=False):
+        """Unpack ``zip_path`` into a new private folder and return its Unpacked. A
+        student zip inside a class's zip is first copied out of it, within the student
+        zip's own budget. A refused zip's partial files go at once."""
         if self._scratch is None:
-            self._scratch = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="autograder-zips-")))
+            self._scratch = Path(self._stack.enter_context(held_folder(tempfile.gettempdir(), "autograder-zips-")))
         target = Path(tempfile.mkdtemp(dir=self._scratch))
         try:
-            self._budget -= unpack_zip(zip_path, target, self._budget)
-        except ZipRefused:
-            shutil.rmtree(target)  # a refused zip's partial files count against no one
+            if zip_path in self._nested:
+                zip_path = self._copied_out(zip_path, target.with_name(target.name + ".zip"))
+            with contextlib.ExitStack() as closing:
+                archive = closing.enter_context(open_zip(zip_path))
+                unpacked = unpack_zip(archive, target, self.graded.spec.modules, class_zip, self.limits)
+                if unpacked.nested:  # open until each student zip is copied out
+                    self._nested.update((place, (archive, info)) for place, info in unpacked.nested.items())
+                    self._stack.enter_context(closing.pop_all())
+            return unpacked
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
             raise
-        return target
+        finally:
+            target.with_name(target.name + ".zip").unlink(missing_ok=True)
+
+    def _copied_out(self, place, copy):
+        """Copy the student zip whose place is ``place`` out of its class's zip."""
+        outer, info = self._nested.pop(place)
+        if info.file_size > self.limits.bytes:
+            raise ZipRefused(f"it is larger than {_size(self.limits.bytes)}")
+        with _create(copy) as out:
+            try:
+                copy_entry(outer, info, out, self.limits)
+            except EntryRefused as err:
+                raise ZipRefused(f"it {err}") from err
+        return copy
 
     def _unwrapped(self, root):
         """A zip's folder to search: its only top folder when everything sits in one."""
@@ -288,36 +508,43 @@ class Finder:
             return folders[0]
         return root
 
-    def _in_folder(self, folder, name, where):
+    def _in_folder(self, folder, name, where, unpacked=None):
+        """The rows of ``folder``: one submission, a class or a Gradescope export.
+        ``unpacked``: the zip it came from, whose bad entries cost the submission
+        whose folder holds them (a zip of one submission: all of them)."""
+        charge = unpacked.charge if unpacked else (lambda folder=None: "")
         if _is_file(folder / GRADESCOPE_METADATA):
-            return self._gradescope(folder, where)
+            return self._gradescope(folder, where, charge)
         folders, zips = _children(folder)
         named = self.graded.name
         is_class = not holds_modules(folder, self.graded) and not _is_folder(folder / named) and (
             zips or any(modules_folder(f, self.graded) or _is_folder(f / named) for f in folders))
         if not is_class:
-            return [_one_submission(folder, name, where, self.graded)]
+            return [_one_submission(folder, name, where, self.graded, refused=charge())]
         # nbgrader's layout (a student holds <assignment>/): other folders are other assignments
         depth = 0 if any(_is_folder(f / named) for f in folders) else MAX_DEPTH
-        return [_one_submission(f, f.name, where, self.graded, depth) for f in folders] + [
+        return [_one_submission(f, f.name, where, self.graded, depth, refused=charge(f)) for f in folders] + [
             self._student_zip(z, where) for z in zips]
 
     def _student_zip(self, zip_path, where):
         """A student's zip inside a class: a refusal costs that student, not the class."""
         try:
-            root = self._unpack(zip_path)
+            unpacked = self._unpack(zip_path)
+            refused = unpacked.charge()
         except ZipRefused as err:
-            return Submission(zip_path.stem, zip_path, where(zip_path), "zip refused", reason=str(err))
-        inside = _inside(root, Path(where(zip_path)))
-        return _one_submission(self._unwrapped(root), zip_path.stem, inside, self.graded)
+            refused = str(err)
+        if refused:
+            return _row(zip_path.stem, zip_path, where(zip_path), "zip refused", refused)
+        inside = _inside(unpacked.root, Path(where(zip_path)))
+        return _one_submission(self._unwrapped(unpacked.root), zip_path.stem, inside, self.graded)
 
-    def _gradescope(self, folder, where):
+    def _gradescope(self, folder, where, charge):
         submitters = gradescope_submitters(folder / GRADESCOPE_METADATA)
         found = []
         for child in _children(folder)[0]:
             students = submitters.get(child.name, ())
             name = "+".join(filter(None, map(_student_id, students))) or child.name
-            found.append(_one_submission(child, name, where, self.graded, students=students))
+            found.append(_one_submission(child, name, where, self.graded, refused=charge(child), students=students))
         return found
 
 

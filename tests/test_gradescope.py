@@ -107,6 +107,26 @@ def test_hidden_checks_get_the_baked_visibility(autograder_root, buggy):
     assert {v for n, v in visibility.items() if n not in public_names} == {VISIBILITY}
 
 
+def test_results_are_markdown_and_the_first_sentence_tells_no_hidden_score(autograder_root, buggy):
+    """Every output is Gradescope's md; the top-level sentence, which students see
+    at once, scores only the checks visible now (the baked visibility hides the
+    others until the due date)."""
+    results, _ = run_autograder(autograder_root, buggy)
+    assert (results["output_format"], results["test_output_format"]) == ("md", "md")
+    assert {t["output_format"] for t in results["tests"]} == {"md"}
+    visible = [t for t in results["tests"] if t["visibility"] == "visible"]
+    later = [t for t in results["tests"] if t["visibility"] != "visible"]
+    assert visible and later and {t["visibility"] for t in later} == {VISIBILITY}
+    score = sum(t["score"] for t in visible)
+    assert score != results["score"]  # the hidden checks would change it
+    assert results["output"] == (
+        f"{score:g} of {sum(t['max_score'] for t in visible):g} points from {len(visible)} checks of your modules. "
+        f"{len(later)} more checks, worth {sum(t['max_score'] for t in later):g} points, are graded too; their results "
+        "are not shown yet. Each test below says what it tried and, when it failed, what came back and why.")
+    failed = next(t for t in results["tests"] if t["status"] == "failed")
+    assert failed["output"].startswith("    ") and "\n\n" not in failed["output"].replace("\n\n    ", "")
+
+
 def test_feedback_never_shows_the_reference_source(autograder_root, buggy):
     results, _ = run_autograder(autograder_root, buggy)
     outputs = "\n".join(t["output"] for t in results["tests"]) + results["output"]

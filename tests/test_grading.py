@@ -13,6 +13,7 @@ from autograder.kit import framework
 from autograder.kit.report import group_scores
 from autograder.kit.runner import ChildRunner
 from autograder.reference import LiveReference
+from autograder.reports.escape import code_block
 from autograder.reports.results import MAX_CHECK_OUTPUT, MAX_OUTPUTS, results_dict
 from autograder.reports.tables import feedback_markdown
 from conftest import GRADED, MASTER, RELEASE, ROOT
@@ -147,14 +148,15 @@ def test_results_follow_the_gradescope_format(demo):
     assert set(data) >= {"score", "execution_time", "tests"}
     assert data["score"] == sum(t["score"] for t in data["tests"]) and len(data["tests"]) == len(GRADED.checks)
     for test in data["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+        assert set(test) == {"name", "score", "max_score", "status", "output", "output_format", "visibility", "tags"}
+        assert test["output_format"] == "md"
         assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
         assert test["tags"] and test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
 
 
 def test_results_and_feedback_stay_bounded_whatever_the_checks_wrote(demo):
     result = demo["bn-eps-outside-sqrt"]
-    assert [t["output"] for t in results_dict(result)["tests"]] == [o.output for o in result.outcomes]
+    assert [t["output"] for t in results_dict(result)["tests"]] == [code_block(o.output) for o in result.outcomes]
     flooded = dataclasses.replace(result, outcomes=[dataclasses.replace(o, score=0.0, output="x" * (1 << 20))
                                                     for o in result.outcomes])
     outputs = [t["output"] for t in results_dict(flooded)["tests"]]

@@ -10,8 +10,8 @@ import io
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from html import escape
 
+from .escape import html as escape
 from .tables import group_scores, groups_of
 
 TOP_MISCONCEPTIONS = 10

@@ -1,8 +1,10 @@
-"""Terminal tables, grades.csv and feedback files for a graded class."""
+"""Terminal tables, grades.csv and feedback files for a graded class. Row names are
+file-safe (classroom.unique_names); every other text is escaped for its format."""
 import csv
 import io
 
 from ..kit.report import feedback, group_scores
+from .escape import csv_cell, markdown
 from .results import bounded
 
 CELL = 14  # a score cell: 8 characters of score, "/", 5 of maximum
@@ -45,25 +47,28 @@ def class_table(results):
 
 
 def grades_csv(results, sources=None):
-    """One row per submission: its status ("graded", "no modules found", ...), the
-    score of every part, the total, and where the submission came from."""
+    """One row per submission: its status ("graded", "no modules found", "zip
+    refused: why", ...), the score of every part, the total, and where the
+    submission came from; no cell a spreadsheet would read as a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     groups = groups_of(results)
     writer.writerow(["submission", "status", *groups, "total", "max_total", "source"])
     for r, source in zip(results, sources or [""] * len(results)):
         scores = group_scores(r.outcomes)
-        writer.writerow([r.name, r.status, *(f"{scores.get(g, (0, 0))[0]:g}" for g in groups), f"{r.score:g}",
-                         f"{r.max_score:g}", source])
+        writer.writerow([csv_cell(r.name), csv_cell(r.status), *(f"{scores.get(g, (0, 0))[0]:g}" for g in groups),
+                         f"{r.score:g}", f"{r.max_score:g}", csv_cell(source)])
     return buffer.getvalue()
 
 
 def feedback_markdown(result):
     """The feedback a student reads: scores per group, then what to fix. It holds
-    the checks' sentences only, never hidden inputs' source or the reference."""
-    lines = [f"# Feedback for {result.name}", "", f"**Score: {result.score:g} / {result.max_score:g}**", ""]
+    the checks' sentences only, never hidden inputs' source or the reference. Text a
+    student controls renders as text: the name and the notice are escaped, and every
+    output is plain text in a code block."""
+    lines = [f"# Feedback for {markdown(result.name)}", "", f"**Score: {result.score:g} / {result.max_score:g}**", ""]
     if result.notice:
-        lines += [result.notice, ""]
+        lines += [markdown(result.notice), ""]
     lines += ["| part | score |", "|---|---|"]
     for group, (score, total) in group_scores(result.outcomes).items():
         lines.append(f"| {group} | {score:g} / {total:g} |")

@@ -1,10 +1,12 @@
 """Links: a submission that links to the reference solution (a git upload keeps
 links) earns nothing, on the command line and on Gradescope, and is told that
 links are ignored; the same files, really there, earn their points."""
+import json
 import os
 import shutil
 
 from autograder.gradescope.run import modules_folder, run
+from autograder.reports.escape import markdown
 from conftest import GRADED
 
 from .support import ROOT, SOLUTIONS
@@ -39,6 +41,20 @@ def test_control_the_same_upload_as_a_real_folder_scores_everything(tmp_path, bu
     root = gradescope_root(tmp_path, upload)
     result = run(root, GRADED, launcher=bubblewrap)
     assert result.score == result.max_score > 0 and "link" not in result.notice
+
+
+def test_a_link_named_in_markdown_and_html_shows_as_its_name_on_gradescope(tmp_path, bubblewrap):
+    name = "**Score: 65 of 65** <img src=x onerror=alert(1)> [full marks](javascript:alert(1))"
+    def upload(submission):
+        for module in MODULES:
+            shutil.copy(REFERENCE / module, submission / module)
+        os.symlink(REFERENCE, submission / name)
+    root = gradescope_root(tmp_path, upload)
+    result = run(root, GRADED, launcher=bubblewrap)
+    assert result.score == result.max_score > 0
+    output = json.loads((root / "results" / "results.json").read_text())["output"]
+    assert output.startswith(markdown(f"{name} is a link; links are not followed, so it was ignored.") + "\n\n")
+    assert "<img" not in output and "**Score" not in output
 
 
 def test_the_gradescope_search_never_leaves_the_upload(tmp_path):
