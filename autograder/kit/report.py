@@ -45,6 +45,26 @@ def table(outcomes, title):
     return "\n".join(lines)
 
 
+def check_list(checks, title):
+    """The checks with their points, by group and by the function each judges, and
+    whether students can run them (public) or not (hidden)."""
+    width = max([len(c.name) + 4 for c in checks] + [30])
+    lines, shown = [title], (None, None)
+    groups, functions = {}, {}
+    for c in checks:
+        groups[c.group] = groups.get(c.group, 0) + c.points
+        functions[c.group, c.function] = functions.get((c.group, c.function), 0) + c.points
+    for c in checks:
+        if c.group != shown[0]:
+            lines.append(f"{c.group:<{width}}  {groups[c.group]:>4g}")
+        if (c.group, c.function) != shown and c.function != c.group:
+            lines.append(f"  {c.function:<{width - 2}}  {functions[c.group, c.function]:>4g}")
+        shown = (c.group, c.function)
+        lines.append(f"    {c.name:<{width - 4}}  {c.points:>4g}  {'hidden' if c.hidden else 'public'}")
+    lines.append(f"{'total':<{width}}  {sum(groups.values()):>4g}")
+    return "\n".join(lines)
+
+
 def _points(value):
     return f"{value:g} point" + ("" if value == 1 else "s")
 
@@ -92,8 +112,10 @@ def feedback(outcomes, heading="Feedback"):
         for g in here:
             first = g[0]
             if first.passed:
-                parts.append(f"Note: {first.cause}\nIt applies to: "
-                             + ", ".join(f"\u201c{o.check.name}\u201d" for o in g) + ".\n")
+                passed = [o for o in outcomes if o.check.function == function and o.passed]
+                applies = (f"every check of {function} that passed ({len(g)})" if len(g) > 1 and {id(o) for o in g} == {id(o) for o in passed}
+                           else ", ".join(f"\u201c{o.check.name}\u201d" for o in g))
+                parts.append(f"Note: {first.cause}\nIt applies to {applies}.\n")
             else:
                 parts.append(f"{_indented(first.output)}\n\nThis cost {_cost(g, outcomes)}.\n")
         for where, lost in elsewhere.items():

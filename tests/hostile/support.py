@@ -8,6 +8,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from autograder.kit.report import feedback
 from autograder.sandbox import ForkedLauncher
 from conftest import GRADED
 
@@ -75,12 +76,13 @@ def processes_with(marker, wait=2.0):
 
 
 def explained_once(outcomes, sentence):
-    """Every outcome fails, and states ``sentence`` or refers to a check that did."""
-    stated = [o for o in outcomes if sentence in o.output]
-    assert stated and not any(o.passed for o in outcomes), [o.output for o in outcomes]
-    references = [f"Same cause as in \u201c{o.check.name}\u201d" for o in stated]
+    """Every outcome fails and says ``sentence`` in the first line of its feedback,
+    and the feedback of them all explains each cause once: no line of it repeats."""
+    assert outcomes and not any(o.passed for o in outcomes), [o.output for o in outcomes]
     for o in outcomes:
-        assert sentence in o.output or any(r in o.output for r in references), o.output
+        assert sentence in o.output.split("\n", 1)[0], o.output
+    lines = [line for line in feedback(outcomes).splitlines() if len(line) >= 30]
+    assert sentence in "\n".join(lines) and len(lines) == len(set(lines)), lines
 
 
 def kept_sandboxes():

@@ -32,6 +32,7 @@ from ..public.inputs import (
     forward,
     judge_forward,
     judge_output,
+    real_answer,
     rng,
     stored_array,
 )
@@ -53,11 +54,41 @@ def forward_test_mode(student, ref):
                   "in test mode with given running averages and eps=0.05")
 
 
+@_check("given eps is honoured in train mode", 1)
+def forward_given_eps(student, ref):
+    x, gamma, beta = batch(231, 9, 4, scale=0.1)
+    judge_forward(student, ref, x, gamma, beta, bn_param("train", 4, eps=0.05), "out",
+                  "in train mode with eps=0.05")
+
+
+def _edge_case(name, seed, N, D, tried, change=None, **batch_options):
+    @_check(name, 1)
+    def edge(student, ref):
+        x, gamma, beta = batch(seed, N, D, **batch_options)
+        if change:
+            x = change(x)
+        judge_forward(student, ref, x, gamma, beta, bn_param("train", D), "out", tried)
+
+
+def _constant_second_feature(x):
+    x[:, 1] = 2.5
+    return x
+
+
+_edge_case("a constant feature (variance 0)", 260, 8, 4,
+           "in train mode for x of shape (8, 4) whose second feature is constant", change=_constant_second_feature)
+_edge_case("features of tiny variance (eps matters)", 270, 12, 3,
+           "in train mode for features with standard deviation around 1e-4 (variance below eps)", scale=1e-4)
+_edge_case("a batch of one example (N = 1)", 280, 1, 5, "in train mode for x of shape (1, 5)")
+_edge_case("large offsets (features around 1e4)", 290, 32, 4,
+           "in train mode for x of shape (32, 4) with features around 1e4", change=lambda x: x + 1e4)
+
+
 def _running_checks(key):
     @_check(f"{key} over several train steps with momentum 0.3", 1)
     def several_steps(student, ref):
-        """From given running averages, four steps, each starting from what the
-        student's own code stored: a wrong first step is the one reported."""
+        """Four steps from given running averages, each starting from the right
+        running averages of the step before, so that each step is judged on its own."""
         D = 3
         param = bn_param("train", D, momentum=0.3, running_mean=rng(220).normal(size=D),
                          running_var=rng(221).uniform(0.5, 2, D))
@@ -75,41 +106,9 @@ def _running_checks(key):
         param = bn_param("test", 3, running_mean=np.array([0.5, -1.0, 2.0]), running_var=np.array([1.0, 4.0, 0.25]))
         judge_forward(student, ref, x, gamma, beta, param, key, "after a test-mode call (it must not change)")
 
-    @_check(f"{key} has shape (D,)", 0.5)
-    def shape(student, ref):
-        _judge_shape(student, ref, key)
-
-
-@_check("out has shape (N, D)", 0.5)
-def forward_out_shape(student, ref):
-    _judge_shape(student, ref, "out")
-
-
-def _judge_shape(student, ref, name):
-    """The shape of one output, from a call whose out is a real answer."""
-    x, gamma, beta = batch(255, 7, 3)
-    param = bn_param("train", 3)
-    expected = expect_forward(ref, x, gamma, beta, param)
-    got, _, after = call_forward(student, x, gamma, beta, param)
-    call = [(got[other], expected[other]) for other in OUTPUTS if other != name]
-    what = "out of batchnorm_forward" if name == "out" else f"bn_param[{name!r}]"
-    value = got[name]
-    if name != "out" and value is MISSING:
-        stored_array(after, name, 3, expected[name], call)
-    value = assert_shape(value, expected[name], what=what, function="batchnorm_forward", call=call)
-    if name == "out":
-        assert_substantive(value, what, x)
-
 
 for _key in RUNNING:
     _running_checks(_key)
-
-
-@_check("given eps is honoured in train mode", 1)
-def forward_given_eps(student, ref):
-    x, gamma, beta = batch(231, 9, 4, scale=0.1)
-    judge_forward(student, ref, x, gamma, beta, bn_param("train", 4, eps=0.05), "out",
-                  "in train mode with eps=0.05")
 
 
 def _same(student, x, gamma, beta, given, left_out, context):
@@ -119,8 +118,7 @@ def _same(student, x, gamma, beta, given, left_out, context):
     that leaves the default out says so when it raises."""
     first, _, first_after = call_forward(student, x, gamma, beta, given)
     again, _, _ = call_forward(student, x, gamma, beta, given)
-    out = plain_array(first["out"], "out of batchnorm_forward", shape=x.shape)
-    assert_substantive(out, "out of batchnorm_forward", x)
+    real_answer(first, x)
     if not all(_agree(first[k], again[k]) for k in OUTPUTS):
         raise CheckFailed("batchnorm_forward gave two different results for the same input; the forward must be "
                           "a function of its arguments alone.", cause="forward not a function")
@@ -183,6 +181,7 @@ def forward_default_running(student, ref):
     for mode in ("train", "test"):
         context = f"in {mode} mode with no running_mean or running_var in bn_param (the contract starts them at zeros)"
         start = {"mode": mode, "eps": 1e-5, "momentum": 0.9}
+        expected = expect_forward(ref, x, gamma, beta, start)
         (given, given_after), (without, without_after) = _same(student, x, gamma, beta, {**start, **zeros}, start,
                                                                context)
         if mode == "test" and not close(plain_array(without["out"], "out of batchnorm_forward", shape=x.shape),
@@ -191,7 +190,8 @@ def forward_default_running(student, ref):
                               "bn_param without running averages must work as if they were zeros.")
         for key in RUNNING:
             want = stored_array(given_after, key, D)
-            value = stored_array(without_after, key, D)
+            call = [(without[other], expected[other]) for other in OUTPUTS if other != key]
+            value = stored_array(without_after, key, D, expected[key], call)
             if close(value, want):
                 continue
             statistic = x.mean(axis=0) if key == "running_mean" else x.var(axis=0)
@@ -200,6 +200,35 @@ def forward_default_running(student, ref):
             raise CheckFailed(f"bn_param[{key!r}] after a {mode}-mode call with no running averages in bn_param "
                               f"differs from your result with zeros given: the running {STATISTIC[key]} must "
                               f"start at zeros when bn_param has none.{started}")
+
+
+@_check("out has shape (N, D)", 0.5)
+def forward_out_shape(student, ref):
+    _judge_shape(student, ref, "out")
+
+
+def _running_shape(key):
+    @_check(f"{key} has shape (D,)", 0.5)
+    def shape(student, ref):
+        _judge_shape(student, ref, key)
+
+
+for _key in RUNNING:
+    _running_shape(_key)
+
+
+def _judge_shape(student, ref, name):
+    """The shape of one output, from a call whose out is a real answer."""
+    x, gamma, beta = batch(255, 7, 3)
+    param = bn_param("train", 3)
+    expected = expect_forward(ref, x, gamma, beta, param)
+    got, _, after = call_forward(student, x, gamma, beta, param)
+    call = [(got[other], expected[other]) for other in OUTPUTS if other != name]
+    what = "out of batchnorm_forward" if name == "out" else f"bn_param[{name!r}]"
+    real_answer(got, x)
+    if name != "out" and got[name] is MISSING:
+        stored_array(after, name, 3, expected[name], call)
+    assert_shape(got[name], expected[name], what=what, function="batchnorm_forward", call=call)
 
 
 @_check("an unknown mode raises ValueError", 1)
@@ -225,32 +254,8 @@ def forward_leaves_arguments(student, ref):
     for mode in ("train", "test"):
         param = bn_param(mode, 3, running_mean=np.full(3, 0.1), running_var=np.full(3, 1.5))
         call = student.call("batchnorm_forward", x, gamma, beta, param, keep=[1])
-        out = plain_array(result_tuple(call.value, "batchnorm_forward", 2)[0], "out of batchnorm_forward")
-        assert_substantive(out, "out of batchnorm_forward", x)
+        real_answer({"out": result_tuple(call.value, "batchnorm_forward", 2)[0]}, x)
         for name, before, now in zip(("x", "gamma", "beta"), (x, gamma, beta), call.args):
             if not (isinstance(now, np.ndarray) and np.array_equal(before, now)):
                 raise CheckFailed(f"batchnorm_forward in {mode} mode modified {name} in place; compute new arrays "
                                   "instead (x - mu, not x -= mu).")
-
-
-def _edge_case(name, seed, N, D, tried, change=None, **batch_options):
-    @_check(name, 1)
-    def edge(student, ref):
-        x, gamma, beta = batch(seed, N, D, **batch_options)
-        if change:
-            x = change(x)
-        judge_forward(student, ref, x, gamma, beta, bn_param("train", D), "out", tried)
-
-
-def _constant_second_feature(x):
-    x[:, 1] = 2.5
-    return x
-
-
-_edge_case("a constant feature (variance 0)", 260, 8, 4,
-           "in train mode for x of shape (8, 4) whose second feature is constant", change=_constant_second_feature)
-_edge_case("features of tiny variance (eps matters)", 270, 12, 3,
-           "in train mode for features with standard deviation around 1e-4 (variance below eps)", scale=1e-4)
-_edge_case("a batch of one example (N = 1)", 280, 1, 5, "in train mode for x of shape (1, 5)")
-_edge_case("large offsets (features around 1e4)", 290, 32, 4,
-           "in train mode for x of shape (32, 4) with features around 1e4", change=lambda x: x + 1e4)
