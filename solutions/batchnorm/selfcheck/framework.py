@@ -182,10 +182,22 @@ def causes(outcomes):
     return groups
 
 
+BRIEF = 120  # characters of a check's own first line kept where the cause is explained under another check
+
+
+def brief(line):
+    """A long first line in a few words: up to its first colon (what happened, without
+    the details), or its first words."""
+    if len(line) <= BRIEF:
+        return line
+    colon = line.find(": ")
+    return line[:colon] if 0 < colon < BRIEF else line[:BRIEF].rsplit(" ", 1)[0] + " ..."
+
+
 def say_each_cause_once(outcomes):
     """A cause (a known mistake, a wrong shape, a crash, a note) is explained in full
-    in the first check it shows up in; every later check it costs says in its own
-    first line what it found there, and where the whole explanation is."""
+    in the first check it shows up in; every later check it costs says briefly, in its
+    own words, what it found there, and where the whole explanation is."""
     for first, *later in causes(outcomes):
         where = f"\u201c{first.check.name}\u201d"
         for o in later:
@@ -193,9 +205,9 @@ def say_each_cause_once(outcomes):
             if o.passed:
                 o.output = f"Passed, judged as the note under {where} says."
             elif o.misconception:
-                o.output = f"{line} The likely misconception is explained under {where}."
+                o.output = f"{brief(line)} The likely misconception is explained under {where}."
             elif line != first.output:
-                o.output = f"{line} More under {where}."
+                o.output = f"{brief(line).rstrip('.')} (explained in full under {where})."
             else:
                 o.output = line
     return outcomes
