@@ -186,12 +186,12 @@ BRIEF = 120  # characters of a check's own first line kept where the cause is ex
 
 
 def brief(line):
-    """A long first line in a few words: up to its first colon (what happened, without
-    the details), or its first words."""
+    """A long first line in a few words: its first sentence, or what comes before its
+    first colon (what happened, without the details), or its first words."""
     if len(line) <= BRIEF:
         return line
-    colon = line.find(": ")
-    return line[:colon] if 0 < colon < BRIEF else line[:BRIEF].rsplit(" ", 1)[0] + " ..."
+    ends = [i for i in (line.find(". "), line.find(": ")) if 0 < i < BRIEF]
+    return line[:min(ends)] if ends else line[:BRIEF].rsplit(" ", 1)[0] + " \u2026"
 
 
 def say_each_cause_once(outcomes):
