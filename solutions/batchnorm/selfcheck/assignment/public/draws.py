@@ -20,7 +20,10 @@ implementation fails a check with probability well under 1e-6.
   standard deviation sqrt(24 / n) = 0.0126, so we require |g2| < Z * 0.0126 = 0.070.
   A uniform draw has excess kurtosis -1.2, 17 thresholds away; the test does not
   depend on the scale, so it judges the shape alone.
-The seeds are fixed, so a given submission gets the same verdict on every run.
+The public Xavier check draws 400 x 300 values instead, with the limits computed
+the same way from its n. The seeds are fixed, so a given submission gets the same
+verdict on every run; a wrong scale that a known mistake gives (Xavier or He with
+fan_out, say) is named, since its draw from the same seed has that very std.
 """
 
 import numpy as np
