@@ -283,6 +283,8 @@ def test_dgamma_over_the_wrong_axis_costs_dgammas_share_only_and_is_explained_on
     lost = lost_checks(result)
     dgamma = {c.name: c.points for c in GRADED.checks if c.group == function and ": dgamma " in c.name}
     assert lost == dgamma and sum(lost.values()) < POINTS[function] / 4
+    first, *later = failed(result)
+    assert all(f"\u201c{first.check.name}\u201d" in o.output and "\n" not in o.output for o in later)
     text = feedback(result.outcomes)
     assert text.count("one value per example") == 1
     lines = [line for line in text.splitlines() if len(line) >= 30]
@@ -371,3 +373,15 @@ def test_property_checks_need_a_real_answer_but_not_every_output_right(solution_
     passed = {o.check.name for o in result.outcomes if o.passed}
     assert "batchnorm_backward: dout is not modified" in passed
     assert "batchnorm_backward_alt: dout is not modified" not in passed
+
+
+DEFAULT_CHECKS = {"batchnorm_forward: eps defaults to 1e-5", "batchnorm_forward: momentum defaults to 0.9",
+                  "batchnorm_forward: running averages start at zeros when bn_param has none"}
+
+
+@pytest.mark.parametrize("mistake", [m.id for m in GRADED.catalogue if m.function == "batchnorm_forward"
+                                     and m.id not in ("bn-default-eps", "bn-default-momentum",
+                                                      "bn-running-averages-not-stored")])
+def test_the_checks_of_the_defaults_charge_no_other_mistake_of_the_forward(demo, mistake):
+    """They compare the forward with itself, the defaults given and left out."""
+    assert not DEFAULT_CHECKS & {o.check.name for o in failed(demo[mistake])}
