@@ -7,24 +7,24 @@ and points it cost; a note about how checks were judged is shown with them too.
 from .framework import causes
 
 
-def group_scores(outcomes):
-    """{group: (score, max_score)} in the order the checks ran (the assignment's order of groups)."""
+def _scores(outcomes, of):
+    """{of(outcome): (score, max_score)} in the order the checks ran."""
     totals = {}
     for o in outcomes:
-        total = totals.setdefault(o.check.group, [0.0, 0.0])
+        total = totals.setdefault(of(o), [0.0, 0.0])
         total[0] += o.score
         total[1] += o.check.points
-    return {g: tuple(v) for g, v in totals.items()}
+    return {k: tuple(v) for k, v in totals.items()}
+
+
+def group_scores(outcomes):
+    """{group: (score, max_score)} in the order the checks ran (the assignment's order of groups)."""
+    return _scores(outcomes, lambda o: o.check.group)
 
 
 def function_scores(outcomes):
     """{function judged: (score, max_score)}, in the order the checks ran."""
-    totals = {}
-    for o in outcomes:
-        total = totals.setdefault(o.check.function, [0.0, 0.0])
-        total[0] += o.score
-        total[1] += o.check.points
-    return {f: tuple(v) for f, v in totals.items()}
+    return _scores(outcomes, lambda o: o.check.function)
 
 
 def table(outcomes, title):
@@ -112,8 +112,9 @@ def feedback(outcomes, heading="Feedback"):
         for g in here:
             first = g[0]
             if first.passed:
-                passed = [o for o in outcomes if o.check.function == function and o.passed]
-                applies = (f"every check of {function} that passed ({len(g)})" if len(g) > 1 and {id(o) for o in g} == {id(o) for o in passed}
+                passed = {id(o) for o in outcomes if o.check.function == function and o.passed}
+                applies = (f"every check of {function} that passed ({len(g)})"
+                           if len(g) > 1 and {id(o) for o in g} == passed
                            else ", ".join(f"\u201c{o.check.name}\u201d" for o in g))
                 parts.append(f"Note: {first.cause}\nIt applies to {applies}.\n")
             else:
