@@ -9,6 +9,7 @@ from . import cluster
 from .assignments import names
 from .classroom import check_output_folder, grade_class
 from .intake import Finder, UsageError
+from .kit.report import check_list
 from .options import (
     add_assignment_options,
     add_grading_options,
@@ -64,6 +65,9 @@ def _parser():
                             "cluster's business (see docs/cluster.md; needs the optional extra "
                             f"{cluster.REQUIREMENTS})")
     add_grading_options(grade)
+    listing = verbs.add_parser("checks", help="list the checks of an assignment with their points, by part and "
+                                              "by the function each judges")
+    add_assignment_options(listing)
     record = verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference "
                                              "(of every assignment, unless --assignment names one)")
     add_assignment_options(record)
@@ -85,6 +89,9 @@ def main(argv=None):
             print(f"wrote {record(graded_from_args(args, parser))}")
         return 0
     graded = graded_from_args(args, parser)
+    if args.verb == "checks":
+        print(check_list(sorted(graded.checks, key=lambda c: c.rank), f"The checks of {graded.name}"))
+        return 0
     if args.verb == "grade" and args.json and len(args.submissions) != 1:
         parser.error("--json takes exactly one submission; use --out DIR for several")
     launcher = launcher_from_args(args, parser)

@@ -7,7 +7,7 @@ one function, or a few lines, changed."""
 import pytest
 
 from autograder.grade import grade_submission
-from autograder.kit.report import group_scores
+from autograder.kit.report import feedback, group_scores
 from conftest import GRADED
 from hostile.support import replace_function
 
@@ -36,7 +36,7 @@ def failed(result):
 def test_a_forward_whose_only_mistake_is_its_default_eps_keeps_every_backward_point(solution_copy):
     result = grade_submission(patched(solution_copy, "batchnorm",
                                       ('eps = bn_param.get("eps", 1e-5)', 'eps = bn_param.get("eps", 1e-8)')))
-    assert [o.check.name for o in failed(result)] == ["batchnorm_forward: eps and momentum default to 1e-5 and 0.9"]
+    assert [o.check.name for o in failed(result)] == ["batchnorm_forward: eps defaults to 1e-5"]
     assert "Likely misconception: when bn_param has no 'eps'" in failed(result)[0].output
 
 
@@ -47,10 +47,11 @@ def test_right_values_kept_with_keepdims_lose_only_the_shape_checks(solution_cop
                 ("dgamma = (dout * xhat).sum(axis=0)", "dgamma = (dout * xhat).sum(axis=0, keepdims=True)")]
     result = grade_submission(patched(solution_copy, "batchnorm", *keepdims))
     lost = {o.check.name: o.output for o in failed(result)}
-    assert sorted(lost) == ["batchnorm_backward: returns dx, dgamma, dbeta of the right shapes",
-                            "batchnorm_backward_alt: returns dx, dgamma, dbeta of the right shapes",
-                            "batchnorm_forward: out has shape (N, D), the running averages (D,)"]
-    assert all("has shape (1, " in text and "without keepdims" in text for text in lost.values())
+    assert sorted(lost) == [f"{function}: {output} has shape (D,)" for function, outputs in (
+        ("batchnorm_backward", ("dbeta", "dgamma")), ("batchnorm_backward_alt", ("dbeta", "dgamma")),
+        ("batchnorm_forward", ("running_mean", "running_var"))) for output in outputs]
+    assert all("has shape (1, " in text for text in lost.values())
+    assert "without keepdims" in feedback(result.outcomes)
 
 
 SKELETON_FORWARD = '''
@@ -205,10 +206,13 @@ def test_a_backward_derived_for_a_forward_that_is_not_batch_norm_earns_nothing(s
     for name in ("batchnorm_backward", "batchnorm_backward_alt"):
         replace_function(solution_copy / "batchnorm.py", name, backward_body(name, backward))
     result = grade_submission(solution_copy)
-    # Well-formed gradients that leave dout alone keep those two properties; no value check pays.
+    # Well-formed gradients that leave dout alone keep their shapes and that property, and
+    # dbeta = sum(dout) is batch norm's dbeta whatever the forward; dx and dgamma earn nothing.
     paid = [o.check.name for o in result.outcomes if o.score and o.check.group.startswith("batchnorm_backward")
-            and not o.check.name.endswith(("of the right shapes", "dout is not modified"))]
-    assert paid == []
+            and not o.check.name.endswith(("has shape (N, D)", "has shape (D,)", "dout is not modified"))]
+    right_dbeta = kind != "constant, tiny gradients"
+    assert paid == [o.check.name for o in result.outcomes if right_dbeta and o.check.group.startswith(
+        "batchnorm_backward") and o.check.name.split(": ")[1].startswith("dbeta on")]
 
 
 @pytest.mark.parametrize("needs", ["running_mean", "eps"])
@@ -252,3 +256,132 @@ def test_data_preprocess_earns_nothing_from_parts_that_do_nothing(solution_copy,
                                            f"    return {normalize}\n")
     result = grade_submission(solution_copy)
     assert not [o.check.name for o in result.outcomes if o.score and "data_preprocess" in o.check.tags]
+
+
+# Issue 18: every output judged on its own, a backward right when it computes the
+# right gradient, composition is composition, defaults checked once.
+
+def lost_checks(result, group=None):
+    return {o.check.name: o.check.points - o.score for o in result.outcomes
+            if not o.passed and (group is None or o.check.group == group)}
+
+
+DGAMMA_WRONG_AXIS = {
+    "batchnorm_backward": ("dgamma = (dout * xhat).sum(axis=0)\n    dxhat",
+                           "dgamma = (dout * xhat).sum(axis=1)\n    dxhat"),
+    # dx keeps its own right sum, so that only dgamma is wrong
+    "batchnorm_backward_alt": ("dgamma = (dout * xhat).sum(axis=0)\n    dx = (gamma * ivar / N) * (N * dout - dbeta - "
+                               "xhat * dgamma)",
+                               "dgamma = (dout * xhat).sum(axis=1)\n    dx = (gamma * ivar / N) * (N * dout - dbeta - "
+                               "xhat * (dout * xhat).sum(axis=0))"),
+}
+
+
+@pytest.mark.parametrize("function", DGAMMA_WRONG_AXIS)
+def test_dgamma_over_the_wrong_axis_costs_dgammas_share_only_and_is_explained_once(solution_copy, function):
+    result = grade_submission(patched(solution_copy, "batchnorm", DGAMMA_WRONG_AXIS[function]))
+    lost = lost_checks(result)
+    dgamma = {c.name: c.points for c in GRADED.checks if c.group == function and ": dgamma " in c.name}
+    assert lost == dgamma and sum(lost.values()) < POINTS[function] / 4
+    first, *later = failed(result)
+    assert all(f"\u201c{first.check.name}\u201d" in o.output and "\n" not in o.output for o in later)
+    text = feedback(result.outcomes)
+    assert text.count("one value per example") == 1
+    lines = [line for line in text.splitlines() if len(line) >= 30]
+    assert len(lines) == len(set(lines))
+
+
+def test_a_backward_that_gives_the_true_gradient_after_an_eps_outside_sqrt_forward_keeps_its_points(solution_copy):
+    """The forward adds eps after the square root (a catalogued mistake) but caches the
+    right inverse standard deviation: its backward passes give batch norm's true
+    gradient, which is right, whatever the forward did."""
+    result = grade_submission(patched(
+        solution_copy, "batchnorm",
+        ("sqrtvar = np.sqrt(var + eps)", "sqrtvar = np.sqrt(var) + eps\n        true_sqrtvar = np.sqrt(var + eps)"),
+        ("ivar = 1.0 / sqrtvar", "ivar = 1.0 / true_sqrtvar"),
+        ("xhat = xmu * ivar\n        out", "xhat = xmu / sqrtvar\n        out"),
+        ("cache = (xhat, xmu, ivar, sqrtvar, gamma)", "cache = (xmu * ivar, xmu, ivar, true_sqrtvar, gamma)")))
+    scores = scores_of(result)
+    for group in ("batchnorm_backward", "batchnorm_backward_alt"):
+        assert scores[group] == (POINTS[group], POINTS[group])
+    assert {o.misconception for o in failed(result)} == {"bn-eps-outside-sqrt"}
+
+
+def test_a_backward_that_matches_nothing_after_a_forward_mistake_names_the_forward_as_the_likely_cause(
+        solution_copy):
+    result = grade_submission(patched(solution_copy, "batchnorm",
+                                      ("sqrtvar = np.sqrt(var + eps)", "sqrtvar = np.sqrt(var) + eps"),
+                                      ("dxmu2 = 2 * xmu * dsq", "dxmu2 = xmu * dsq")))
+    first = next(o for o in failed(result) if o.check.group == "batchnorm_backward")
+    assert "The difference in your batchnorm_forward is the likely cause" in first.output
+    assert scores_of(result)["batchnorm_backward_alt"] == (POINTS["batchnorm_backward_alt"],) * 2
+
+
+def test_data_preprocess_composing_a_normalized_with_an_unknown_mistake_keeps_its_points(solution_copy):
+    """normalized divides by one global std, a mistake no catalogue knows: data_preprocess,
+    written as normalized(zero_centered(X)), is charged nothing, and says why once."""
+    result = grade_submission(patched(solution_copy, "preprocessing", ("std = X.std(axis=0)", "std = X.std()")))
+    assert lost_checks(result) and all(name.startswith("normalized:") for name in lost_checks(result))
+    assert feedback(result.outcomes).count("judged as their composition") == 1
+
+
+def test_data_preprocess_that_does_not_compose_still_loses_its_points(solution_copy):
+    replace_function(solution_copy / "preprocessing.py", "data_preprocess", "def data_preprocess(X):\n"
+                     "    X = np.asarray(X, dtype=float)\n    return (X - X.mean(axis=0)) / 2\n")
+    assert set(lost_checks(result := grade_submission(solution_copy))) == {
+        c.name for c in GRADED.checks if c.function == "data_preprocess"}, lost_checks(result)
+
+
+def test_a_forward_that_starts_the_running_averages_from_the_first_batch_loses_that_check_only(solution_copy):
+    result = grade_submission(patched(
+        solution_copy, "batchnorm",
+        ('bn_param.get("running_mean", np.zeros(D))', 'bn_param.get("running_mean", x.mean(axis=0))'),
+        ('bn_param.get("running_var", np.zeros(D))', 'bn_param.get("running_var", x.var(axis=0))')))
+    lost = lost_checks(result)
+    assert list(lost) == ["batchnorm_forward: running averages start at zeros when bn_param has none"]
+    assert "starts it from the batch's own statistic" in failed(result)[0].output
+
+
+def test_a_test_mode_that_needs_the_running_averages_in_bn_param_says_which_call(solution_copy):
+    result = grade_submission(patched(
+        solution_copy, "batchnorm", ("xhat = (x - running_mean) / np.sqrt(running_var + eps)",
+                                     "xhat = (x - bn_param['running_mean']) / np.sqrt(bn_param['running_var'] + eps)")))
+    [lost] = failed(result)
+    assert lost.check.name == "batchnorm_forward: running averages start at zeros when bn_param has none"
+    assert "raised KeyError: 'running_mean'" in lost.output
+    assert "called in test mode with no running_mean or running_var in bn_param" in lost.output
+
+
+@pytest.mark.parametrize("key, value", [("eps", "1e-3"), ("momentum", "0.5")])
+def test_any_wrong_default_is_named_whatever_its_value_and_costs_its_check_only(solution_copy, key, value):
+    contract = {"eps": "1e-5", "momentum": "0.9"}[key]
+    result = grade_submission(patched(solution_copy, "batchnorm",
+                                      (f'bn_param.get("{key}", {contract})', f'bn_param.get("{key}", {value})')))
+    [lost] = failed(result)
+    assert lost.check.name == f"batchnorm_forward: {key} defaults to {contract}"
+    assert lost.misconception == f"bn-default-{key}"
+
+
+def test_property_checks_need_a_real_answer_but_not_every_output_right(solution_copy):
+    """A backward whose dx and dbeta are real keeps 'dout is not modified' whatever dgamma
+    is; one whose gradients are all None does not."""
+    replace_function(solution_copy / "batchnorm.py", "batchnorm_backward",
+                     "def batchnorm_backward(dout, cache):\n    return dout * 2.0, None, dout.sum(axis=0)\n")
+    replace_function(solution_copy / "batchnorm.py", "batchnorm_backward_alt",
+                     "def batchnorm_backward_alt(dout, cache):\n    return None, None, None\n")
+    result = grade_submission(solution_copy)
+    passed = {o.check.name for o in result.outcomes if o.passed}
+    assert "batchnorm_backward: dout is not modified" in passed
+    assert "batchnorm_backward_alt: dout is not modified" not in passed
+
+
+DEFAULT_CHECKS = {"batchnorm_forward: eps defaults to 1e-5", "batchnorm_forward: momentum defaults to 0.9",
+                  "batchnorm_forward: running averages start at zeros when bn_param has none"}
+
+
+@pytest.mark.parametrize("mistake", [m.id for m in GRADED.catalogue if m.function == "batchnorm_forward"
+                                     and m.id not in ("bn-default-eps", "bn-default-momentum",
+                                                      "bn-running-averages-not-stored")])
+def test_the_checks_of_the_defaults_charge_no_other_mistake_of_the_forward(demo, mistake):
+    """They compare the forward with itself, the defaults given and left out."""
+    assert not DEFAULT_CHECKS & {o.check.name for o in failed(demo[mistake])}

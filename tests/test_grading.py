@@ -32,14 +32,15 @@ def test_reference_solution_earns_full_marks(demo):
     assert result.score == MAX
 
 
-def test_untouched_release_earns_zero(demo):
+def test_untouched_release_earns_zero_and_says_why_once(demo):
     result = demo["untouched-release"]
     assert result.score == 0
-    stated = {f: sum(f"{f} is still the stub" in o.output for o in result.outcomes)
-              for f in GRADED.spec.functions}
     # The backward passes need the forward's cache, so their checks stop at the forward's stub.
-    assert stated == {f: 0 if f.startswith("batchnorm_backward") else 1 for f in stated}
-    assert all("is still the stub" in o.output or o.output.startswith("Same cause as in") for o in result.outcomes)
+    stub_of = {f: "batchnorm_forward" if f.startswith("batchnorm_backward") else f for f in GRADED.spec.functions}
+    for o in result.outcomes:
+        assert o.output.startswith(f"{stub_of[o.check.function]} is still the stub"), (o.check.name, o.output)
+    text = feedback_markdown(result)
+    assert {f: text.count(f"{f} is still the stub") for f in stub_of} == {f: int(stub_of[f] == f) for f in stub_of}
 
 
 def test_correct_work_written_differently_earns_full_marks():
@@ -246,3 +247,42 @@ def test_result_names_never_collide_or_overwrite_the_class_files():
     assert len(set(names)) == len(names) == 8
     assert not {"summary", "report", "grades", "table"} & set(names)
     assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) for name in names), names
+
+
+@pytest.mark.parametrize("mistake", GRADED.catalogue, ids=lambda m: m.id)
+def test_a_known_mistake_is_never_taken_for_another(demo, mistake):
+    """Each demo submission makes one catalogued mistake: no check names another one."""
+    named = {o.misconception for o in demo[mistake.id].outcomes} - {""}
+    assert named == {mistake.id}
+
+
+def test_half_of_a_known_mistake_is_described_in_words_not_named(solution_copy):
+    """running_mean never updated and running_var averaged with the momentum swapped:
+    half of 'not stored', half of 'momentum swapped', all of neither. Nothing is named;
+    the feedback says what differs."""
+    path = solution_copy / "batchnorm.py"
+    path.write_text(path.read_text()
+                    .replace("        running_mean = momentum * running_mean + (1 - momentum) * mu\n", "")
+                    .replace("= momentum * running_var + (1 - momentum) * var\n",
+                             "= (1 - momentum) * running_var + momentum * var\n"))
+    result = grade_submission(solution_copy)
+    lost = [o for o in result.outcomes if not o.passed]
+    assert lost and all(o.misconception == "" for o in lost)
+    assert "running_mean did not change after a training step" in lost[0].output
+
+
+def test_eps_outside_the_square_root_in_test_mode_alone_is_named(solution_copy):
+    path = solution_copy / "batchnorm.py"
+    path.write_text(path.read_text().replace("np.sqrt(running_var + eps)", "(np.sqrt(running_var) + eps)"))
+    result = grade_submission(solution_copy)
+    lost = [o for o in result.outcomes if not o.passed]
+    assert [o.check.name for o in lost] == ["batchnorm_forward: test mode normalizes with the running averages"]
+    assert lost[0].misconception == "bn-eps-outside-sqrt"
+
+
+@pytest.mark.parametrize("mistake", ["init-xavier-fan-out", "init-he-fan-out", "bn-running-mean-not-updated"])
+def test_the_public_self_check_names_the_mistakes_the_grader_names(demo_folders, mistake):
+    folder = next(f for f in demo_folders if f.name == mistake)
+    done = subprocess.run([sys.executable, "-m", "selfcheck"], cwd=folder, capture_output=True, text=True)
+    sentence = next(m.sentence for m in GRADED.catalogue if m.id == mistake)
+    assert done.returncode == 0 and f"Likely misconception: {sentence}" in done.stdout, done.stdout + done.stderr

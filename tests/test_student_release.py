@@ -48,3 +48,34 @@ def test_selfcheck_without_numpy_says_so_in_one_sentence(tmp_path):
                           env={"PYTHONPATH": str(fake.parent), "PATH": "/usr/bin:/bin"})
     assert (done.returncode, done.stdout, done.stderr) == (
         1, "", "numpy is not installed: pip install -r requirements.txt\n")
+
+
+def test_readme_gives_the_folder_argument_and_the_totals_as_they_are():
+    readme = (RELEASE / "README.md").read_text()
+    for words in ("python -m selfcheck FOLDER", "65 points", "78 points", "python -m selfcheck --help"):
+        assert words in readme
+
+
+def run_selfcheck(*args, cwd=RELEASE):
+    return subprocess.run([sys.executable, "-m", "selfcheck", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_selfcheck_answers_help_and_rejects_unknown_options_and_missing_folders(tmp_path):
+    done = run_selfcheck("--help")
+    assert done.returncode == 0 and done.stdout.startswith("usage: python -m selfcheck") and "folder" in done.stdout
+    for args, why in ((["--bogus"], "unrecognized arguments: --bogus"),
+                      ([str(tmp_path / "nowhere")], "is not a folder")):
+        done = run_selfcheck(*args)
+        assert (done.returncode, done.stdout) == (2, "") and "usage:" in done.stderr and why in done.stderr
+
+
+def test_selfcheck_grades_the_folder_it_is_given(tmp_path):
+    """The release's own stubs score 0; a copy of the solution modules elsewhere scores every public point."""
+    folder = tmp_path / "work"
+    shutil.copytree(RELEASE.parent.parent / "solutions" / "batchnorm", folder,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.ipynb", "selfcheck", "executed"))
+    done = run_selfcheck(str(folder))
+    total = next(line for line in done.stdout.splitlines() if line.startswith("total"))
+    score, _, maximum = total.split()[1:4]
+    assert done.returncode == 0 and score == maximum, done.stdout
+    assert next(line for line in run_selfcheck().stdout.splitlines() if line.startswith("total")).split()[1] == "0"

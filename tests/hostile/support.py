@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from autograder.kit.report import feedback
 from autograder.sandbox import ForkedLauncher
 from conftest import GRADED
 
@@ -76,12 +77,16 @@ def processes_with(marker, wait=2.0):
 
 
 def explained_once(outcomes, sentence):
-    """Every outcome fails, and states ``sentence`` or refers to a check that did."""
+    """Every outcome fails, and states ``sentence`` or names a check that does (where
+    the cause is explained in full); the feedback of them all explains each cause
+    once: no line of it repeats."""
     stated = [o for o in outcomes if sentence in o.output]
     assert stated and not any(o.passed for o in outcomes), [o.output for o in outcomes]
-    references = [f"Same cause as in \u201c{o.check.name}\u201d" for o in stated]
+    references = [f"\u201c{o.check.name}\u201d" for o in stated]
     for o in outcomes:
         assert sentence in o.output or any(r in o.output for r in references), o.output
+    lines = [line for line in feedback(outcomes).splitlines() if len(line) >= 30]
+    assert sentence in "\n".join(lines) and len(lines) == len(set(lines)), lines
 
 
 def kept_sandboxes():

@@ -9,7 +9,8 @@ CATALOGUE = (
             "your batch variance is the unbiased one (ddof=1, dividing by N - 1); batch normalization "
             "uses the biased variance (dividing by N) in training, and so does running_var."),
     Mistake("bn-eps-outside-sqrt", "batchnorm_forward",
-            (("sqrtvar = np.sqrt(var + eps)", "sqrtvar = np.sqrt(var) + eps"),),
+            (("sqrtvar = np.sqrt(var + eps)", "sqrtvar = np.sqrt(var) + eps"),
+             ("np.sqrt(running_var + eps)", "(np.sqrt(running_var) + eps)")),
             "eps is added after the square root; it belongs inside it: sqrt(var + eps)."),
     Mistake("bn-momentum-swapped", "batchnorm_forward",
             (("= momentum * running_mean + (1 - momentum) * mu\n",
@@ -23,6 +24,14 @@ CATALOGUE = (
               "xhat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)"),),
             "in test mode you normalize with the statistics of the test batch; use running_mean and "
             "running_var, so that an example's output does not depend on its batch."),
+    Mistake("bn-running-mean-not-updated", "batchnorm_forward",
+            (("        running_mean = momentum * running_mean + (1 - momentum) * mu\n", ""),),
+            "running_mean is never updated in train mode: update it as momentum * running_mean + (1 - momentum) "
+            "* mu, as you do for running_var."),
+    Mistake("bn-running-var-not-updated", "batchnorm_forward",
+            (("        running_var = momentum * running_var + (1 - momentum) * var\n", ""),),
+            "running_var is never updated in train mode: update it as momentum * running_var + (1 - momentum) "
+            "* var, as you do for running_mean."),
     Mistake("bn-running-var-of-std", "batchnorm_forward",
             (("= momentum * running_var + (1 - momentum) * var\n",
               "= momentum * running_var + (1 - momentum) * sqrtvar\n"),),
@@ -85,4 +94,7 @@ CATALOGUE = (
     Mistake("init-he-double-fan-in", "he_init",
             (("/ np.sqrt(fan_in / 2)", "/ np.sqrt(2 * fan_in)"),),
             "He initialization has variance 2 / fan_in: divide by sqrt(fan_in / 2), not sqrt(2 * fan_in)."),
+    Mistake("init-he-fan-out", "he_init",
+            (("/ np.sqrt(fan_in / 2)", "/ np.sqrt(fan_out / 2)"),),
+            "He scales by the number of inputs: divide by sqrt(fan_in / 2), not sqrt(fan_out / 2)."),
 )

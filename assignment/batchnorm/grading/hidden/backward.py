@@ -1,69 +1,48 @@
 """Hidden checks of batchnorm_backward and batchnorm_backward_alt.
 
-Both are judged the same way, each with its own points, and apart from the forward
-(``judge_gradients``): the reference gradient decides where the student's forward
-agrees with the reference; elsewhere the backward is judged against the student's
-own forward, so a mistake of the forward is never charged to the backward.
+Both are judged the same way, each with its own points: every gradient (dx, dgamma,
+dbeta) by checks of its own, so that one wrong gradient costs its share, and apart
+from the forward (``public/gradients.py``), so that a mistake of the forward is never
+charged to the backward.
 """
-import numpy as np
-
-from autograder.kit.compare import assert_substantive, assert_true
 from autograder.kit.framework import Suite
 
 from .. import ASSIGNMENT
-from ..public.inputs import (
-    BACKWARD,
-    BACKWARD_ALT,
-    GRADIENTS,
-    bn_param,
-    backward_inputs,
-    forward,
-    gradients,
-    judge_gradients,
-)
+from ..public.gradients import judge_gradient, leaves_dout
+from ..public.inputs import BACKWARD, BACKWARD_ALT
 
 suite = Suite(ASSIGNMENT, hidden=True)
+OTHER_SHAPES = [(330, 16, 7, 3), (340, 2, 3)]  # (seed, N, D[, constant feature])
 
 
-def _leaves_dout(student, function):
-    """dout is not modified, by a call that also returns real gradients."""
-    x, gamma, beta, dout = backward_inputs(390, 5, 3)
-    _, cache, _ = forward(student, x, gamma, beta, bn_param("train", 3))
-    call = student.call(function, dout, cache)
-    for name, value in zip(GRADIENTS, gradients(call.value, function, dout.shape)):
-        assert_substantive(value, f"{name} of {function}", dout)
-    after = call.args[0]
-    assert_true(isinstance(after, np.ndarray) and np.array_equal(after, dout),
-                f"{function} modified dout in place; compute new arrays instead.")
+def _register(function, tags, points):
+    """The same checks for either backward function, with its own points."""
+    def check(name, what):
+        return suite.check(f"{function}: {name}", group=function, points=points[what], tags=tags)
 
-
-def _register(function, group, tags, points):
-    """The same five checks for either backward function, with its own points."""
-    @suite.check(f"{function}: dx matches the reference gradient", group=group, points=points["dx"],
-                 tags=tags)
+    @check("dx matches the reference gradient", "dx")
     def dx_reference(student, ref):
-        return judge_gradients(student, ref, function, [(310, 8, 5)], which=[0])
+        return judge_gradient(student, ref, function, 0, [(310, 8, 5)])
 
-    @suite.check(f"{function}: dgamma and dbeta match the reference", group=group,
-                 points=points["dparams"], tags=tags)
-    def params_reference(student, ref):
-        return judge_gradients(student, ref, function, [(320, 8, 5)], which=[1, 2])
+    @check("dx on other shapes, a constant feature, N = 2", "dx shapes")
+    def dx_other_shapes(student, ref):
+        return judge_gradient(student, ref, function, 0, OTHER_SHAPES)
 
-    @suite.check(f"{function}: other shapes, a constant feature, N = 2", group=group,
-                 points=points["shapes"], tags=tags)
-    def other_shapes(student, ref):
-        return judge_gradients(student, ref, function, [(330, 16, 7, 3), (340, 2, 3)])
+    @check("dx on a large batch", "dx large")
+    def dx_large(student, ref):
+        return judge_gradient(student, ref, function, 0, [(350, 64, 32)])
 
-    @suite.check(f"{function}: dx on a large batch", group=group, points=points["large"], tags=tags)
-    def large(student, ref):
-        return judge_gradients(student, ref, function, [(350, 64, 32)], which=[0])
+    for i, name in ((1, "dgamma"), (2, "dbeta")):
+        @check(f"{name} on several shapes, a constant feature, N = 2", name)
+        def parameter(student, ref, i=i):
+            return judge_gradient(student, ref, function, i, [(320, 8, 5), *OTHER_SHAPES])
 
-    @suite.check(f"{function}: dout is not modified", group=group, points=points["dout"], tags=tags)
-    def leaves_dout(student, ref):
-        _leaves_dout(student, function)
+    @check("dout is not modified", "dout")
+    def dout_left(student, ref):
+        leaves_dout(student, function)
 
 
-_register("batchnorm_backward", "batchnorm_backward", BACKWARD,
-          {"dx": 4, "dparams": 2, "shapes": 2, "large": 2, "dout": 1})
-_register("batchnorm_backward_alt", "batchnorm_backward_alt", BACKWARD_ALT,
-          {"dx": 3, "dparams": 1, "shapes": 1, "large": 1, "dout": 1})
+_register("batchnorm_backward", BACKWARD, {"dx": 3, "dx shapes": 2, "dx large": 2, "dgamma": 1.5, "dbeta": 1.5,
+                                           "dout": 1})
+_register("batchnorm_backward_alt", BACKWARD_ALT, {"dx": 2, "dx shapes": 1, "dx large": 1, "dgamma": 1, "dbeta": 1,
+                                                   "dout": 0.5})

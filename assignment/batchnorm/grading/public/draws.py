@@ -20,7 +20,10 @@ implementation fails a check with probability well under 1e-6.
   standard deviation sqrt(24 / n) = 0.0126, so we require |g2| < Z * 0.0126 = 0.070.
   A uniform draw has excess kurtosis -1.2, 17 thresholds away; the test does not
   depend on the scale, so it judges the shape alone.
-The seeds are fixed, so a given submission gets the same verdict on every run.
+The public Xavier check draws 400 x 300 values instead, with the limits computed
+the same way from its n. The seeds are fixed, so a given submission gets the same
+verdict on every run; a wrong scale that a known mistake gives (Xavier or He with
+fan_out, say) is named, since its draw from the same seed has that very std.
 """
 
 import numpy as np
@@ -32,8 +35,6 @@ from autograder.kit.runner import Seed
 FAN_IN, FAN_OUT = 500, 300
 Z = 5.5
 N = FAN_IN * FAN_OUT
-MEAN_LIMIT = Z / np.sqrt(N)
-STD_LIMIT = Z / np.sqrt(2 * N)
 KURTOSIS_LIMIT = Z * np.sqrt(24 / N)
 SEED = 7
 
@@ -43,16 +44,23 @@ def draw(student, function, *args):
     return plain_array(value, f"{function}({FAN_IN}, {FAN_OUT}, ...)", shape=(FAN_IN, FAN_OUT))
 
 
-def assert_scale(W, sigma, what, ref, function, *args):
+def _std(W, args):
+    return W.std()
+
+
+def assert_scale(W, sigma, what, ref, function, *args, fan=(FAN_IN, FAN_OUT), seed=SEED):
+    """W, drawn as ``function(*fan, *args, rng=Seed(seed))``, has mean 0 and standard
+    deviation ``sigma``; a wrong scale that a known mistake gives names it."""
     mean, std = W.mean(), W.std()
-    assert_true(abs(mean) / sigma < MEAN_LIMIT,
-                f"{what} has mean {mean:.3g}; expected 0 (a deviation above {MEAN_LIMIT * sigma:.2g} "
+    n = W.size
+    assert_true(abs(mean) / sigma < Z / np.sqrt(n),
+                f"{what} has mean {mean:.3g}; expected 0 (a deviation above {Z / np.sqrt(n) * sigma:.2g} "
                 "happens by chance with probability below 1e-6).")
-    expected = ref.expect(function, FAN_IN, FAN_OUT, *args, rng=Seed(SEED), pick=lambda W, a: W.std())
-    if abs(std / sigma - 1) >= STD_LIMIT:
-        message = (f"{what} has standard deviation {std:.5g}; expected {sigma:.5g} "
-                   f"(within {100 * STD_LIMIT:.1f}%).")
-        fail(message, None, known_mistake(np.asarray(std), expected, rtol=STD_LIMIT, atol=0))
+    expected = ref.expect(function, *fan, *args, rng=Seed(seed), pick=_std)
+    limit = Z / np.sqrt(2 * n)
+    if abs(std / sigma - 1) >= limit:
+        message = f"{what} has standard deviation {std:.5g}; expected {sigma:.5g} (within {100 * limit:.1f}%)."
+        fail(message, None, known_mistake(np.asarray(std), expected, rtol=limit, atol=0))
 
 
 def assert_gaussian(W, what):
