@@ -49,13 +49,12 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     # (N, G, C // G, H, W): a group's statistics pool its channels and positions in
     # one example, axes 2, 3 and 4.
     groups = x.reshape(N, G, C // G, H, W)
-    axes = (2, 3, 4)
-    mu = groups.mean(axis=axes, keepdims=True)
-    var = groups.var(axis=axes, keepdims=True)
+    mu = groups.mean(axis=(2, 3, 4), keepdims=True)
+    var = groups.var(axis=(2, 3, 4), keepdims=True)
     ivar = 1.0 / np.sqrt(var + eps)
     xhat = ((groups - mu) * ivar).reshape(N, C, H, W)
     out = gamma * xhat + beta
-    cache = (xhat, ivar, gamma, G, axes)
+    cache = (xhat, ivar, gamma, G)
     ### END SOLUTION
     return out, cache
 
@@ -79,15 +78,16 @@ def spatial_groupnorm_backward(dout, cache):
         of what it is the gradient of. dout is not modified in place.
     """
     ### BEGIN SOLUTION
-    xhat, ivar, gamma, G, axes = cache
+    xhat, ivar, gamma, G = cache
     N, C, H, W = dout.shape
     dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)
     dgamma = (dout * xhat).sum(axis=(0, 2, 3), keepdims=True)
+    # Layer normalization's backward pass in every group of every example.
     dxhat = (dout * gamma).reshape(N, G, C // G, H, W)
     xhat = xhat.reshape(N, G, C // G, H, W)
     # x reaches xhat directly, through the mean and through the variance.
-    dx = ivar * (dxhat - dxhat.mean(axis=axes, keepdims=True)
-                 - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+    dx = ivar * (dxhat - dxhat.mean(axis=(2, 3, 4), keepdims=True)
+                 - xhat * (dxhat * xhat).mean(axis=(2, 3, 4), keepdims=True))
     dx = dx.reshape(N, C, H, W)
     ### END SOLUTION
     return dx, dgamma, dbeta

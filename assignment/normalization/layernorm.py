@@ -42,14 +42,13 @@ def layernorm_forward(x, gamma, beta, ln_param):
     eps = ln_param.get("eps", 1e-5)
     ### BEGIN SOLUTION
     # Statistics of every example over its features: axis 1, kept as (N, 1) columns.
-    axis = 1
-    mu = x.mean(axis=axis, keepdims=True)
+    mu = x.mean(axis=1, keepdims=True)
     xmu = x - mu
-    var = (xmu ** 2).mean(axis=axis, keepdims=True)
+    var = (xmu ** 2).mean(axis=1, keepdims=True)
     ivar = 1.0 / np.sqrt(var + eps)
     xhat = xmu * ivar
     out = gamma * xhat + beta
-    cache = (xhat, ivar, gamma, axis)
+    cache = (xhat, ivar, gamma)
     ### END SOLUTION
     return out, cache
 
@@ -78,12 +77,11 @@ def layernorm_backward(dout, cache):
         modified in place.
     """
     ### BEGIN SOLUTION
-    xhat, ivar, gamma, axis = cache
+    xhat, ivar, gamma = cache
     dbeta = dout.sum(axis=0)
     dgamma = (dout * xhat).sum(axis=0)
     dxhat = dout * gamma
     # x reaches xhat directly, through the mean and through the variance.
-    dx = ivar * (dxhat - dxhat.mean(axis=axis, keepdims=True)
-                 - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True))
+    dx = ivar * (dxhat - dxhat.mean(axis=1, keepdims=True) - xhat * (dxhat * xhat).mean(axis=1, keepdims=True))
     ### END SOLUTION
     return dx, dgamma, dbeta

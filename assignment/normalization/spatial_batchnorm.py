@@ -64,10 +64,9 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     # Channels last, (N, H*W, C): a channel is a column, and its statistics pool
     # every example (axis 0) and every position (axis 1).
     rows = x.transpose(0, 2, 3, 1).reshape(N, H * W, C)
-    axes = (0, 1)
     if mode == "train":
-        mu = rows.mean(axis=axes)
-        var = rows.var(axis=axes)
+        mu = rows.mean(axis=(0, 1))
+        var = rows.var(axis=(0, 1))
         running_mean = momentum * running_mean + (1 - momentum) * mu
         running_var = momentum * running_var + (1 - momentum) * var
     elif mode == "test":
@@ -77,7 +76,7 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
     ivar = 1.0 / np.sqrt(var + eps)
     xhat = (rows - mu) * ivar
     out = (gamma * xhat + beta).reshape(N, H, W, C).transpose(0, 3, 1, 2)
-    cache = (xhat, ivar, gamma, axes)
+    cache = (xhat, ivar, gamma)
     ### END SOLUTION
 
     bn_param["running_mean"] = running_mean
@@ -104,15 +103,14 @@ def spatial_batchnorm_backward(dout, cache):
         modified in place.
     """
     ### BEGIN SOLUTION
-    xhat, ivar, gamma, axes = cache
+    xhat, ivar, gamma = cache
     N, C, H, W = dout.shape
     drows = dout.transpose(0, 2, 3, 1).reshape(N, H * W, C)
     dbeta = drows.sum(axis=(0, 1))
     dgamma = (drows * xhat).sum(axis=(0, 1))
     dxhat = drows * gamma
     # x reaches xhat directly, through the mean and through the variance.
-    drows_x = ivar * (dxhat - dxhat.mean(axis=axes, keepdims=True)
-                      - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+    drows_x = ivar * (dxhat - dxhat.mean(axis=(0, 1)) - xhat * (dxhat * xhat).mean(axis=(0, 1)))
     dx = drows_x.reshape(N, H, W, C).transpose(0, 3, 1, 2)
     ### END SOLUTION
     return dx, dgamma, dbeta

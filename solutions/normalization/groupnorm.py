@@ -48,13 +48,12 @@ def spatial_groupnorm_forward(x, gamma, beta, G, gn_param):
     # (N, G, C // G, H, W): a group's statistics pool its channels and positions in
     # one example, axes 2, 3 and 4.
     groups = x.reshape(N, G, C // G, H, W)
-    axes = (2, 3, 4)
-    mu = groups.mean(axis=axes, keepdims=True)
-    var = groups.var(axis=axes, keepdims=True)
+    mu = groups.mean(axis=(2, 3, 4), keepdims=True)
+    var = groups.var(axis=(2, 3, 4), keepdims=True)
     ivar = 1.0 / np.sqrt(var + eps)
     xhat = ((groups - mu) * ivar).reshape(N, C, H, W)
     out = gamma * xhat + beta
-    cache = (xhat, ivar, gamma, G, axes)
+    cache = (xhat, ivar, gamma, G)
     return out, cache
 
 
@@ -76,14 +75,15 @@ def spatial_groupnorm_backward(dout, cache):
         Gradients of the loss with respect to x, gamma and beta, each of the shape
         of what it is the gradient of. dout is not modified in place.
     """
-    xhat, ivar, gamma, G, axes = cache
+    xhat, ivar, gamma, G = cache
     N, C, H, W = dout.shape
     dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)
     dgamma = (dout * xhat).sum(axis=(0, 2, 3), keepdims=True)
+    # Layer normalization's backward pass in every group of every example.
     dxhat = (dout * gamma).reshape(N, G, C // G, H, W)
     xhat = xhat.reshape(N, G, C // G, H, W)
     # x reaches xhat directly, through the mean and through the variance.
-    dx = ivar * (dxhat - dxhat.mean(axis=axes, keepdims=True)
-                 - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
+    dx = ivar * (dxhat - dxhat.mean(axis=(2, 3, 4), keepdims=True)
+                 - xhat * (dxhat * xhat).mean(axis=(2, 3, 4), keepdims=True))
     dx = dx.reshape(N, C, H, W)
     return dx, dgamma, dbeta

@@ -2,18 +2,20 @@
 reference solution, with the sentence a student reads when an answer matches it (see
 ``autograder/misconceptions.py``). The demo class has one submission per entry.
 
-A mistake in the layout of a forward pass (the axes it normalizes over, a reshape)
-is patched into the backward pass as well when the reference's backward pass would
-not follow it by itself: students who make it make it in both, and their backward
-pass is then the right gradient of their own forward pass, which must cost the
-backward pass nothing.
+A mistake of a forward pass changes the forward pass only, so that what the
+reference backward pass gives after it is what a right backward pass gives from that
+forward pass's cache; a student who made the mistake in both passes has the right
+gradient of their own forward pass instead, which the checks credit as well
+(``judging.py``). One entry changes both: the reference backward pass cannot even
+run on the cache of a forward pass with interleaved groups.
 """
 from autograder.misconceptions import Mistake
 
 CATALOGUE = (
     # layernorm.py
     Mistake("ln-batch-axis", "layernorm_forward",
-            (("    axis = 1\n", "    axis = 0\n"),),
+            (("mu = x.mean(axis=1, keepdims=True)", "mu = x.mean(axis=0, keepdims=True)"),
+             ("var = (xmu ** 2).mean(axis=1, keepdims=True)", "var = (xmu ** 2).mean(axis=0, keepdims=True)")),
             "you normalize every feature over the batch (axis 0), which is batch normalization; layer "
             "normalization normalizes every example over its own features: mean and variance over axis 1, "
             "with keepdims=True so that they broadcast against x."),
@@ -21,11 +23,14 @@ CATALOGUE = (
             (("ivar = 1.0 / np.sqrt(var + eps)", "ivar = 1.0 / (np.sqrt(var) + eps)"),),
             "eps is added after the square root; it belongs inside it: sqrt(var + eps)."),
     Mistake("ln-backward-missing-mean-path", "layernorm_backward",
-            ((" - dxhat.mean(axis=axis, keepdims=True)", ""),),
+            ((" - dxhat.mean(axis=1, keepdims=True)", ""),),
             "dx misses the gradient that flows through the mean: every x[i, j] changes the mean of example i. "
             "Subtract the mean of dxhat over the features of each example."),
     Mistake("ln-backward-batch-axis", "layernorm_backward",
-            (("    xhat, ivar, gamma, axis = cache\n", "    xhat, ivar, gamma, _ = cache\n    axis = 0\n"),),
+            (("dx = ivar * (dxhat - dxhat.mean(axis=1, keepdims=True) - xhat * (dxhat * xhat).mean(axis=1, "
+              "keepdims=True))",
+              "dx = ivar * (dxhat - dxhat.mean(axis=0, keepdims=True) - xhat * (dxhat * xhat).mean(axis=0, "
+              "keepdims=True))"),),
             "dx takes its sums over the batch (axis 0), as batch normalization's backward pass does; in layer "
             "normalization the mean and variance are taken over the features of each example, so the sums of dx "
             "run over axis 1 (dgamma and dbeta still sum over axis 0)."),
@@ -35,24 +40,21 @@ CATALOGUE = (
             "(when you reuse a batch-norm backward pass on transposed arrays, multiply dout by gamma first)."),
     # spatial_batchnorm.py
     Mistake("sbn-per-position-statistics", "spatial_batchnorm_forward",
-            (("    axes = (0, 1)\n", "    axes = 0\n"),),
+            (("mu = rows.mean(axis=(0, 1))\n", "mu = rows.mean(axis=0)\n"),
+             ("var = rows.var(axis=(0, 1))\n", "var = rows.var(axis=0)\n")),
             "you normalize every channel at every position separately, over the batch only (statistics of shape "
             "(C, H, W)); a channel computes the same feature everywhere, so spatial batch normalization pools "
             "every example and every position: one mean and one variance per channel, over axes 0, 2 and 3."),
     Mistake("sbn-reshape-without-transpose", "spatial_batchnorm_forward",
             (("    rows = x.transpose(0, 2, 3, 1).reshape(N, H * W, C)\n", "    rows = x.reshape(N, H * W, C)\n"),
              ("out = (gamma * xhat + beta).reshape(N, H, W, C).transpose(0, 3, 1, 2)",
-              "out = (gamma * xhat + beta).reshape(N, C, H, W)"),
-             ("    drows = dout.transpose(0, 2, 3, 1).reshape(N, H * W, C)\n",
-              "    drows = dout.reshape(N, H * W, C)\n"),
-             ("    dx = drows_x.reshape(N, H, W, C).transpose(0, 3, 1, 2)\n",
-              "    dx = drows_x.reshape(N, C, H, W)\n")),
+              "out = (gamma * xhat + beta).reshape(N, C, H, W)")),
             "you reshape x of shape (N, C, H, W) to (-1, C) without moving the channels last first, so every "
             "column mixes values of different channels and positions; transpose to (N, H, W, C) before the "
             "reshape, and back after it."),
     Mistake("sbn-test-uses-batch-statistics", "spatial_batchnorm_forward",
             (("        mu, var = running_mean, running_var\n",
-              "        mu, var = rows.mean(axis=axes), rows.var(axis=axes)\n"),),
+              "        mu, var = rows.mean(axis=(0, 1)), rows.var(axis=(0, 1))\n"),),
             "in test mode you normalize with the statistics of the test batch; use running_mean and running_var, "
             "so that an example's output does not depend on its batch."),
     Mistake("sbn-eps-outside-sqrt", "spatial_batchnorm_forward",
@@ -65,12 +67,12 @@ CATALOGUE = (
             "momentum weighs the old running average, not the new batch statistic: "
             "running = momentum * running + (1 - momentum) * batch_statistic."),
     Mistake("sbn-keepdims-running-averages", "spatial_batchnorm_forward",
-            (("mu = rows.mean(axis=axes)\n", "mu = rows.mean(axis=axes, keepdims=True)\n"),
-             ("var = rows.var(axis=axes)\n", "var = rows.var(axis=axes, keepdims=True)\n")),
+            (("mu = rows.mean(axis=(0, 1))\n", "mu = rows.mean(axis=(0, 1), keepdims=True)\n"),
+             ("var = rows.var(axis=(0, 1))\n", "var = rows.var(axis=(0, 1), keepdims=True)\n")),
             "you keep the batch statistics with keepdims=True, so running_mean and running_var keep the summed "
             "axes; the contract stores them with shape (C,)."),
     Mistake("sbn-backward-missing-mean-path", "spatial_batchnorm_backward",
-            ((" - dxhat.mean(axis=axes, keepdims=True)", ""),),
+            ((" - dxhat.mean(axis=(0, 1))", ""),),
             "dx misses the gradient that flows through the mean: every value of a channel changes that channel's "
             "mean. Subtract the mean of dxhat over the examples and positions of each channel."),
     Mistake("sbn-backward-reshape-without-transpose", "spatial_batchnorm_backward",
@@ -89,14 +91,20 @@ CATALOGUE = (
     # groupnorm.py
     Mistake("gn-interleaved-groups", "spatial_groupnorm_forward",
             (("groups = x.reshape(N, G, C // G, H, W)", "groups = x.reshape(N, C // G, G, H, W)"),
-             ("    axes = (2, 3, 4)\n", "    axes = (1, 3, 4)\n"),
+             ("mu = groups.mean(axis=(2, 3, 4), keepdims=True)", "mu = groups.mean(axis=(1, 3, 4), keepdims=True)"),
+             ("var = groups.var(axis=(2, 3, 4), keepdims=True)", "var = groups.var(axis=(1, 3, 4), keepdims=True)"),
              ("dxhat = (dout * gamma).reshape(N, G, C // G, H, W)",
               "dxhat = (dout * gamma).reshape(N, C // G, G, H, W)"),
-             ("xhat = xhat.reshape(N, G, C // G, H, W)", "xhat = xhat.reshape(N, C // G, G, H, W)")),
+             ("xhat = xhat.reshape(N, G, C // G, H, W)", "xhat = xhat.reshape(N, C // G, G, H, W)"),
+             ("dx = ivar * (dxhat - dxhat.mean(axis=(2, 3, 4), keepdims=True)\n"
+              "                 - xhat * (dxhat * xhat).mean(axis=(2, 3, 4), keepdims=True))",
+              "dx = ivar * (dxhat - dxhat.mean(axis=(1, 3, 4), keepdims=True)\n"
+              "                 - xhat * (dxhat * xhat).mean(axis=(1, 3, 4), keepdims=True))")),
             "your groups take every G-th channel (x.reshape(N, C // G, G, H, W)); a group is C // G consecutive "
             "channels: reshape x to (N, G, C // G, H, W) and pool axes 2, 3 and 4."),
     Mistake("gn-statistics-over-batch", "spatial_groupnorm_forward",
-            (("    axes = (2, 3, 4)\n", "    axes = (0, 2, 3, 4)\n"),),
+            (("mu = groups.mean(axis=(2, 3, 4), keepdims=True)", "mu = groups.mean(axis=(0, 2, 3, 4), keepdims=True)"),
+             ("var = groups.var(axis=(2, 3, 4), keepdims=True)", "var = groups.var(axis=(0, 2, 3, 4), keepdims=True)")),
             "your group statistics pool the whole batch as well; group normalization normalizes each group of each "
             "example on its own, so that an example's output never depends on the rest of its batch."),
     Mistake("gn-backward-parameters-as-C", "spatial_groupnorm_backward",
@@ -106,7 +114,8 @@ CATALOGUE = (
             "dgamma and dbeta have shape (C,); here gamma and beta have shape (1, C, 1, 1), and so must their "
             "gradients: sum with keepdims=True."),
     Mistake("gn-backward-missing-mean-path", "spatial_groupnorm_backward",
-            ((" - dxhat.mean(axis=axes, keepdims=True)", ""),),
+            ((" - dxhat.mean(axis=(2, 3, 4), keepdims=True)", ""),),
             "dx misses the gradient that flows through the mean: every value of a group changes that group's mean. "
             "Subtract the mean of dxhat over the channels and positions of each group."),
+
 )

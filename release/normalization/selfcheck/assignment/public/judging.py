@@ -292,7 +292,7 @@ def _assert_unchanged(after, before, names, function, tried):
 PLAUSIBLE = 0.35
 
 
-def judge_gradient(student, ref, layer, cases, name, directions=3):
+def judge_gradient(student, ref, layer, cases, name):
     """Judge gradient ``name`` ("dx", "dgamma" or "dbeta") of ``layer``'s backward pass
     on ``cases``, apart from its forward pass (see the module's docstring). A case on
     which the forward pass gives no usable output (NaN, say), and the gradient not the
@@ -305,6 +305,7 @@ def judge_gradient(student, ref, layer, cases, name, directions=3):
     for case in cases:
         reference_out = ref.expect(layer.forward, *case.args(), pick=_out)
         expected = expect_gradients(ref, layer, case)
+        probes = _probes(ref, layer, case, i)
         got_out, cache, _ = call_forward(student, layer, case)
         got = result_tuple(student.call(layer.backward, case.dout, cache).value, layer.backward, len(GRADIENTS))
         if close(got[i], expected[i].value, rtol=1e-5):
@@ -321,15 +322,24 @@ def judge_gradient(student, ref, layer, cases, name, directions=3):
             assert_close(got[i], narrowed(expected[i], ids), what=what, tried=case.tried, rtol=1e-5)
         gradient = plain_array(got[i], what, shape=np.shape(expected[i].value))
         mistake = known_mistake(out, reference_out)
-        after = expected[i].alternate(mistake[0]) if mistake else None
-        if after is None or not close(gradient, after.value, rtol=1e-5):
-            if not (mistake or _plausible(out, reference_out.value, case.beta)):
+        if mistake:
+            after = expected[i].alternate(mistake[0])
+            if not (after is not None and close(gradient, after.value, rtol=1e-5)
+                    or _gradient_of(mistake[0], gradient, probes, case.dout)):
                 raise CheckFailed(
-                    f"{what} is wrong {case.tried}. Your {layer.forward} gives another output than the reference "
-                    "there, too far from it to judge your gradient against your own forward pass: the likely "
-                    "cause is the forward pass. Make it right first, then check the backward pass again.",
-                    cause=f"{layer.forward} far from the reference")
-            _OwnForward(student, layer, case, out, i).judge(gradient, expected[i].value, directions, what)
+                    f"{what} is wrong {case.tried}. Your {layer.forward} gives there what a known mistake gives (its "
+                    f"own checks say which), and {name} is neither the reference gradient, nor the gradient of that "
+                    "forward pass, nor what the reference backward pass computes from its cache. The likely cause "
+                    "is the forward pass: make it right first, then check the backward pass again.",
+                    cause=f"{layer.forward} makes a known mistake")
+        elif _plausible(out, reference_out.value, case.beta):
+            _OwnForward(student, layer, case, out, i).judge(gradient, expected[i].value, what)
+        else:
+            raise CheckFailed(
+                f"{what} is wrong {case.tried}. Your {layer.forward} gives another output than the reference there, "
+                "too far from it to judge your gradient against your own forward pass: the likely cause is the "
+                "forward pass. Make it right first, then check the backward pass again.",
+                cause=f"{layer.forward} far from the reference")
         note = (f"Your {layer.forward} differs from the reference, so {layer.backward} was judged against your own "
                 "forward pass.")
     if not judged:
@@ -337,6 +347,53 @@ def judge_gradient(student, ref, layer, cases, name, directions=3):
                           f"output here ({str(unusable).rstrip('.')}).", cause=unusable.cause,
                           misconception=unusable.misconception)
     return note
+
+
+# Centred differences of the forward passes along random directions: the step, how
+# many directions, and how closely a gradient must agree with them.
+STEP = 1e-5
+DIRECTIONS = 2
+TOLERANCE = 1e-5
+
+
+def _directions(case, i):
+    """Random unit directions of parameter i of ``case``, the same on every run."""
+    rng = np.random.default_rng([i, *case.x.shape])
+    for _ in range(DIRECTIONS):
+        u = rng.standard_normal(np.shape(case.parameter(i)))
+        yield u / np.linalg.norm(u)
+
+
+def _probes(ref, layer, case, i):
+    """[(u, Expected a step ahead along u, Expected a step behind)]: the reference's
+    forward pass, and every known mistake's, around ``case`` along random directions
+    of parameter i (asked for every case, in a fixed order, as the stored answers of
+    the public checks require)."""
+    probes = []
+    for u in _directions(case, i):
+        around = []
+        for sign in (1, -1):
+            params = [case.x, case.gamma, case.beta]
+            params[i] = params[i] + sign * STEP * u
+            around.append(ref.expect(layer.forward, *params, *case.extra, dict(case.param), pick=_out))
+        probes.append((u, *around))
+    return probes
+
+
+def _gradient_of(mistake, gradient, probes, dout):
+    """Whether ``gradient`` is the gradient of the known mistake's forward pass, along
+    every probe: the outputs come from the grader's copy of the mistake, never from
+    the student's code, so no forward pass can bend them."""
+    size = max(np.linalg.norm(gradient), 1e-3 * np.linalg.norm(dout))
+    for u, ahead, behind in probes:
+        ahead, behind = _answer(ahead, mistake), _answer(behind, mistake)
+        if not all(isinstance(a, np.ndarray) and np.all(np.isfinite(a)) for a in (ahead, behind)):
+            return False
+        numeric = float(np.sum((ahead - behind) * dout)) / (2 * STEP)
+        exact = float(np.sum(gradient * u.reshape(gradient.shape)))
+        if not abs(numeric - exact) < TOLERANCE * max(abs(numeric), abs(exact), 1e-4 * size):
+            return False
+    return True
 
 
 def _plausible(out, want, beta):
@@ -352,13 +409,10 @@ class _OwnForward:
     also stay near the reference's: a forward pass with a small slip has a gradient
     near it, so one far from it (zeros, say, against a forward pass that dodges its
     probes) is not explained by the forward pass."""
-    STEP = 1e-5
-    TOLERANCE = 1e-5
     NEAR = 0.5  # how far from the reference gradient a slip of the forward pass may take it
 
     def __init__(self, student, layer, case, out, i):
         self.student, self.layer, self.case, self.out, self.i = student, layer, case, out, i
-        self.directions = np.random.default_rng([i, *case.x.shape])  # the same directions on every run
         if not np.array_equal(self._out(case.parameter(i)), out):
             raise CheckFailed(f"{layer.forward} gave two different outputs for the same input; a forward pass must "
                               "be a function of its arguments alone.", cause=f"{layer.forward} not a function")
@@ -372,7 +426,7 @@ class _OwnForward:
         out, _ = result_tuple(call.value, self.layer.forward, 2)
         return plain_array(out, f"out of {self.layer.forward}", shape=case.x.shape)
 
-    def judge(self, analytic, reference, directions, what):
+    def judge(self, analytic, reference, what):
         reference = np.asarray(reference, dtype=np.float64).reshape(analytic.shape)
         size = max(np.linalg.norm(reference), 1e-3 * np.linalg.norm(self.case.dout))
         distance = np.linalg.norm(analytic - reference)
@@ -383,21 +437,19 @@ class _OwnForward:
                               "the reference explains.")
         scale = np.abs(self.out).max() + 1.0
         point = self.case.parameter(self.i)
-        for _ in range(directions):
-            u = self.directions.standard_normal(point.shape)
-            u /= np.linalg.norm(u)
-            plus, minus = (self._out(point + sign * self.STEP * u) for sign in (1, -1))
+        for u in _directions(self.case, self.i):
+            plus, minus = (self._out(point + sign * STEP * u) for sign in (1, -1))
             if np.abs((plus + minus) / 2 - self.out).max() > 1e-6 * scale:
-                raise CheckFailed(f"{self.layer.forward}'s output jumps when its input moves by 1e-5; the numeric "
-                                  "gradient of such a forward pass is meaningless, so your backward pass could not "
-                                  "be judged against it.", cause=f"{self.layer.forward} not smooth")
-            numeric = float(np.sum((plus - minus) * self.case.dout)) / (2 * self.STEP)
+                raise CheckFailed(f"{self.layer.forward}'s output jumps when its input moves by {STEP:g}; the "
+                                  "numeric gradient of such a forward pass is meaningless, so your backward pass "
+                                  "could not be judged against it.", cause=f"{self.layer.forward} not smooth")
+            numeric = float(np.sum((plus - minus) * self.case.dout)) / (2 * STEP)
             exact = float(np.sum(analytic * u.reshape(analytic.shape)))
             error = abs(numeric - exact) / max(abs(numeric), abs(exact), 1e-4 * size)
-            if not error < self.TOLERANCE:
+            if not error < TOLERANCE:
                 raise CheckFailed(
                     f"{what} is wrong {self.case.tried}: your {self.layer.forward} differs from the reference there, "
                     f"so {what.split(' ')[0]} was judged against the numeric gradient of your own forward pass, and "
                     f"it disagrees along a random direction (relative error {error:.2e}, expected below "
-                    f"{self.TOLERANCE:g}). The likely cause is the forward pass: make it right first, then check the "
+                    f"{TOLERANCE:g}). The likely cause is the forward pass: make it right first, then check the "
                     "backward pass again.")

@@ -13,38 +13,10 @@ from .judging import GRADIENTS, judge_forward, judge_gradient, judge_gradient_sh
 suite = Suite(ASSIGNMENT, visibility="visible")
 
 
-@suite.check("layernorm_forward: every example normalized over its features", group="layernorm_forward",
-             points=2, tags=tags(LAYERNORM))
-def layernorm_out(student, ref):
-    judge_forward(student, ref, LAYERNORM, case(LAYERNORM, 10, (6, 5)))
-
-
-@suite.check("spatial_batchnorm_forward: train-mode output", group="spatial_batchnorm_forward", points=2,
-             tags=tags(SPATIAL_BATCHNORM))
-def spatial_batchnorm_out(student, ref):
-    judge_forward(student, ref, SPATIAL_BATCHNORM, case(SPATIAL_BATCHNORM, 20, (4, 3, 2, 5)))
-
-
-def _running_average_check(key, seed):
-    @suite.check(f"spatial_batchnorm_forward: {key} after one training step", group="spatial_batchnorm_forward",
-                 points=1, tags=tags(SPATIAL_BATCHNORM))
-    def running_average(student, ref):
-        judge_forward(student, ref, SPATIAL_BATCHNORM, case(SPATIAL_BATCHNORM, seed, (5, 3, 2, 2)), key)
-
-
-_running_average_check("running_mean", 21)
-_running_average_check("running_var", 22)
-
-
-@suite.check("spatial_groupnorm_forward: every group of every example normalized", group="spatial_groupnorm_forward",
-             points=2, tags=tags(GROUPNORM))
-def groupnorm_out(student, ref):
-    judge_forward(student, ref, GROUPNORM, case(GROUPNORM, 30, (3, 6, 2, 3), G=2))
-
-
 def _backward_checks(layer, seed, shape, G=None):
     """The same public checks for every backward pass: the shapes, then each gradient."""
-    def small(): return case(layer, seed, shape, G=G)
+    def small():
+        return case(layer, seed, shape, G=G)
 
     @suite.check(f"{layer.backward}: dx, dgamma, dbeta have the shapes of x, gamma, beta", group=layer.backward,
                  points=1, tags=tags(layer, backward=True))
@@ -58,6 +30,37 @@ def _backward_checks(layer, seed, shape, G=None):
             return judge_gradient(student, ref, layer, [small()], name)
 
 
+@suite.check("layernorm_forward: every example normalized over its features", group="layernorm_forward",
+             points=2, tags=tags(LAYERNORM))
+def layernorm_out(student, ref):
+    judge_forward(student, ref, LAYERNORM, case(LAYERNORM, 10, (6, 5)))
+
+
 _backward_checks(LAYERNORM, 40, (4, 5))
-_backward_checks(SPATIAL_BATCHNORM, 50, (3, 2, 2, 3))
-_backward_checks(GROUPNORM, 60, (2, 4, 3, 2), G=2)
+
+
+@suite.check("spatial_batchnorm_forward: train-mode output", group="spatial_batchnorm_forward", points=2,
+             tags=tags(SPATIAL_BATCHNORM))
+def spatial_batchnorm_out(student, ref):
+    judge_forward(student, ref, SPATIAL_BATCHNORM, case(SPATIAL_BATCHNORM, 20, (3, 3, 2, 3)))
+
+
+def _running_average_check(key, seed):
+    @suite.check(f"spatial_batchnorm_forward: {key} after one training step", group="spatial_batchnorm_forward",
+                 points=1, tags=tags(SPATIAL_BATCHNORM))
+    def running_average(student, ref):
+        judge_forward(student, ref, SPATIAL_BATCHNORM, case(SPATIAL_BATCHNORM, seed, (4, 3, 2, 2)), key)
+
+
+_running_average_check("running_mean", 21)
+_running_average_check("running_var", 22)
+_backward_checks(SPATIAL_BATCHNORM, 50, (2, 3, 2, 2))
+
+
+@suite.check("spatial_groupnorm_forward: every group of every example normalized", group="spatial_groupnorm_forward",
+             points=2, tags=tags(GROUPNORM))
+def groupnorm_out(student, ref):
+    judge_forward(student, ref, GROUPNORM, case(GROUPNORM, 30, (2, 6, 2, 2), G=3))
+
+
+_backward_checks(GROUPNORM, 60, (2, 4, 2, 2), G=2)
