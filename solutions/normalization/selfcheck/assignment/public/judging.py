@@ -35,7 +35,7 @@ from ...compare import (
     result_tuple,
     same_layout,
 )
-from ...framework import CheckFailed, Previous
+from ...framework import CheckFailed, Previous, StudentError
 
 GRADIENTS = ("dx", "dgamma", "dbeta")
 
@@ -249,7 +249,10 @@ def assert_same_outputs(student, layer, case, other, names, differs):
     is right or wrong in them. ``differs`` is the sentence for when they do not."""
     first, _, _ = call_forward(student, layer, case)
     assert_some_answer([first["out"]], [describe(layer, "out")], case.x)
-    second, _, _ = call_forward(student, layer, other)
+    try:
+        second, _, _ = call_forward(student, layer, other)
+    except StudentError as err:  # the first call ran: the other param dict is what it fails on
+        raise StudentError(f"{other.tried}, {err}", err.raised) from None
     for name in names:
         what = describe(layer, name)
         if first[name] is MISSING or second[name] is MISSING:
