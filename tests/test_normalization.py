@@ -35,14 +35,17 @@ MAX = sum(c.points for c in NORMALIZATION.checks)
 POINTS = {g: sum(c.points for c in NORMALIZATION.checks if c.group == g) for g in NORMALIZATION.spec.groups}
 
 
+def copy_of_the_solution(folder):
+    """A writable copy of the solution version's modules in ``folder``, to turn into a test submission."""
+    folder.mkdir()
+    for module in MODULES:
+        shutil.copy(SOLUTIONS / f"{module}.py", folder)
+    return folder
+
+
 @pytest.fixture
 def normalization_copy(tmp_path):
-    """A writable copy of the solution version's modules, to turn into a test submission."""
-    target = tmp_path / "submission"
-    target.mkdir()
-    for module in MODULES:
-        shutil.copy(SOLUTIONS / f"{module}.py", target)
-    return target
+    return copy_of_the_solution(tmp_path / "submission")
 
 
 def patched(folder, module, *replacements):
