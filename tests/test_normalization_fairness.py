@@ -266,3 +266,17 @@ def test_a_half_mistake_of_the_running_averages_is_not_named_as_the_whole_one(no
     lost = [o.check.name for o in failed(result)]
     assert lost and all("running_mean" in name for name in lost), lost
     assert named(result) == set()
+
+
+def test_group_statistics_per_position_with_their_true_gradient_cost_the_forward_pass_only(normalization_copy):
+    """Found in public CS231n solutions: every group normalized at each position on its own
+    (layer normalization of an (N * H * W, C // G) view), and layer normalization's backward
+    pass on the same view, the true gradient of that forward pass."""
+    [mistake] = [m for m in NORMALIZATION.catalogue if m.id == "gn-per-position-statistics"]
+    result = grade(patched(normalization_copy, "groupnorm", *mistake.patches,
+                           ("dx = ivar * (dxhat - dxhat.mean(axis=(2, 3, 4), keepdims=True)\n"
+                            "                 - xhat * (dxhat * xhat).mean(axis=(2, 3, 4), keepdims=True))",
+                            "dx = ivar * (dxhat - dxhat.mean(axis=2, keepdims=True)\n"
+                            "                 - xhat * (dxhat * xhat).mean(axis=2, keepdims=True))")))
+    assert lost_groups(result).keys() == {"spatial_groupnorm_forward"}
+    assert named(result) == {mistake.id}

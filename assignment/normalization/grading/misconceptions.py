@@ -107,6 +107,19 @@ CATALOGUE = (
              ("var = groups.var(axis=(2, 3, 4), keepdims=True)", "var = groups.var(axis=(0, 2, 3, 4), keepdims=True)")),
             "your group statistics pool the whole batch as well; group normalization normalizes each group of each "
             "example on its own, so that an example's output never depends on the rest of its batch."),
+    Mistake("gn-per-position-statistics", "spatial_groupnorm_forward",
+            (("mu = groups.mean(axis=(2, 3, 4), keepdims=True)", "mu = groups.mean(axis=2, keepdims=True)"),
+             ("var = groups.var(axis=(2, 3, 4), keepdims=True)", "var = groups.var(axis=2, keepdims=True)")),
+            "your group statistics pool the group's channels at one position only (layer normalization of every "
+            "row of an (N * H * W, C // G) view); a group's mean and variance pool its C // G channels at every "
+            "position of the example: axes 2, 3 and 4 of (N, G, C // G, H, W)."),
+    Mistake("gn-gamma-indexed-as-C", "spatial_groupnorm_forward",
+            (("    out = gamma * xhat + beta\n",
+              "    out = gamma[np.newaxis, :, np.newaxis, np.newaxis] * xhat + beta[np.newaxis, :, np.newaxis, "
+              "np.newaxis]\n"),),
+            "you index gamma and beta as if they had shape (C,) (gamma[np.newaxis, :, np.newaxis, np.newaxis]); "
+            "here they have shape (1, C, 1, 1) already, and the indexing adds axes to out: use gamma * xhat + beta "
+            "as they are."),
     Mistake("gn-backward-parameters-as-C", "spatial_groupnorm_backward",
             (("dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)", "dbeta = dout.sum(axis=(0, 2, 3))"),
              ("dgamma = (dout * xhat).sum(axis=(0, 2, 3), keepdims=True)",

@@ -202,8 +202,8 @@ def judge_shapes(got, expected, function, whats, of):
             _not_stored(name, whats[name], function, want)
         shape = plain_array(got[name], whats[name], floating=False).shape
         if shape != np.shape(want.value):
-            layout = (" It holds the right number of values: return them in that shape (a sum over some axes "
-                      "keeps them only with keepdims=True)." if same_layout(shape, np.shape(want.value)) else "")
+            layout = (" It holds the right numbers, in another shape: return them in the contract's."
+                      if same_layout(shape, np.shape(want.value)) else "")
             fail(f"{whats[name]} has shape {shape}; {function}'s contract says {np.shape(want.value)}, the shape "
                  f"of {of[name]}.{layout}", f"{whats[name]} has shape {shape}",
                  _shapes_mistake(got, expected, name, function))
