@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from test_builder import _assert_same_tree, _build, _course_copy
 from test_gradescope import run_autograder, unpack
+from test_grading import RecordingStudent
 
 from autograder.assignments import load
 from autograder.classroom import grade_class
@@ -139,17 +140,6 @@ def test_the_same_submission_gets_the_same_result_twice(demo, normalization_copy
     for data in runs:
         data.pop("execution_time")
     assert runs[0] == runs[1]
-
-
-class RecordingStudent:
-    """Runs the reference in-process and records which student functions a check calls."""
-
-    def __init__(self, runner):
-        self.runner, self.called = runner, set()
-
-    def call(self, function, *args, keep=(), **kwargs):
-        self.called.add(function)
-        return self.runner.call(function, *args, keep=keep, **kwargs)
 
 
 def test_tags_name_every_function_a_check_exercises():
