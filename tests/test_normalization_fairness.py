@@ -280,3 +280,11 @@ def test_group_statistics_per_position_with_their_true_gradient_cost_the_forward
                             "                 - xhat * (dxhat * xhat).mean(axis=2, keepdims=True))")))
     assert lost_groups(result).keys() == {"spatial_groupnorm_forward"}
     assert named(result) == {mistake.id}
+
+
+def test_a_forward_pass_that_gives_nan_on_a_constant_example_costs_the_backward_pass_nothing(normalization_copy):
+    """eps left out: NaN where an example's features are all equal. That input cannot
+    judge the backward pass; the other one of the check does, against the forward pass
+    the student wrote."""
+    result = grade(patched(normalization_copy, "layernorm", (LN_IVAR, "ivar = 1.0 / np.sqrt(var)")))
+    assert lost_groups(result).keys() == {"layernorm_forward"}
