@@ -11,14 +11,16 @@ graded; ``inputs.py`` describes the layers.
   when it equals the reference gradient at that input, whatever the forward pass did.
   Where the student's forward pass differs from the reference, it also passes when it
   is what the reference backward pass gives after the same known mistake of the
-  forward pass, or when it agrees with the numeric gradient of the student's own
-  forward pass; otherwise the feedback names the forward pass as the likely cause.
+  forward pass, or the true gradient of that mistake (centred differences of the
+  grader's copy of it), or, for a slip no catalogue knows, the numeric gradient of the
+  student's own forward pass; otherwise the feedback names the forward pass as the
+  likely cause.
 - **Shapes apart from values.** Value checks accept the right numbers in a layout
   that differs only by axes of length 1; the shape checks judge the shapes.
 - **Nothing for nothing.** A property (shapes, arguments left alone) is credited only
   when the call also gave a real answer.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -66,7 +68,7 @@ class Case:
     param: dict
     dout: np.ndarray
     tried: str
-    extra: tuple = field(default=())
+    extra: tuple = ()
 
     def with_param(self, param, tried=None):
         """The same input with the param dict ``param`` (and other words)."""
@@ -175,7 +177,7 @@ def narrowed(expected, ids):
     return Expected(expected.value, [a for a in expected.alternates if a.id in ids], expected.function)
 
 
-def judge(got, expected, name, function, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
+def judge(got, expected, name, function, *, what, tried, rtol=1e-6, atol=1e-8):
     """Judge output ``name`` of one call of ``function`` (``got`` and ``expected`` hold
     every output of the call); return it as a plain array."""
     value, want = got[name], expected[name]
@@ -184,7 +186,7 @@ def judge(got, expected, name, function, *, what, tried, rtol=1e-6, atol=1e-8, h
     want = narrowed(want, consistent_mistakes(got, expected, function, rtol, atol))
     if value is MISSING:
         _not_stored(name, what, function, want)
-    return assert_close(value, want, what=what, tried=tried, rtol=rtol, atol=atol, hint=hint)
+    return assert_close(value, want, what=what, tried=tried, rtol=rtol, atol=atol)
 
 
 def _not_stored(name, what, function, expected):
