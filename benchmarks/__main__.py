@@ -95,6 +95,7 @@ def main(argv=None):
         record(grading.startup_and_single(pool, plan["repeat"], plan["hanging"]))
         record(calls.round_trip(plan["calls"]))
         record(calls.child_start(plan["starts"]))
+        record(grading.per_assignment(scratch, plan["repeat"]))
         record(classes.classes(pool, plan["sizes"], (1, 2), plan["extra"]))
         measured["cli_per_submission"] = measured["classes"][plan["sizes"][0], 1] / plan["sizes"][0]
         if args.no_nbgrader:

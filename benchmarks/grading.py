@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from autograder import sandbox
-from autograder.assignments import ROOT
+from autograder.assignments import ROOT, load, names
 from autograder.demo import build_demo_class
 from autograder.grade import grade_submission
 from autograder.kit.runner import Launcher
@@ -78,6 +78,35 @@ def startup_and_single(pool, repeat, hanging=True):
     section.notes.append(f"`{SINGLE}` is the solution version with one catalogued mistake. The command and the "
                          "baseline run in turn, after one warm-up run each; the medians are of the runs after it.")
     return section, measured
+
+
+def per_assignment(scratch, repeat):
+    """Every assignment of the course side by side: the time to grade one of its demo
+    submissions in a warm process (median of each, averaged over the class), and from
+    the command line, start-up included, for its first catalogued mistake."""
+    section = Section("Grading time per submission, by assignment",
+                      ["assignment", "checks (points)", "demo submissions", "per submission, warm process",
+                       "slowest submission", "command line, one submission"])
+    measured = {}
+    for name in names(ROOT):
+        graded = load(name, ROOT)
+        demo = [f for f in build_demo_class(Path(scratch) / f"demo-{name}", assignment=graded) if f.name != HANGING]
+        for folder in demo:  # the reference's answers are kept per process from the first grading on
+            grade_submission(folder, assignment=graded)
+        warm = [seconds(lambda folder=folder: grade_submission(folder, assignment=graded), repeat) for folder in demo]
+        single = next(f for f in demo if f.name == graded.catalogue[0].id)
+        out = Path(scratch) / f"{name}.json"
+        cli = seconds(lambda: run([PYTHON, "-m", "autograder", "grade", str(single), "--assignment", name,
+                                   "--json", str(out)], cwd=ROOT), repeat)
+        measured[name] = statistics.mean(warm)
+        section.rows.append([f"`{name}`", f"{len(graded.checks)} ({sum(c.points for c in graded.checks):g})",
+                             len(demo), fmt(measured[name]), fmt(max(warm)), f"{fmt(cli)} (`{single.name}`)"])
+    section.notes.append(f"Each assignment's demo class but `{HANGING}` (the untouched release, the reference, one "
+                         f"submission per catalogued mistake, a syntax error), each graded {repeat} times in one "
+                         "warm process with the default launcher; the median of each submission, averaged over "
+                         "the class. The command line grades the first catalogued mistake, start-up included "
+                         f"(median of {repeat}).")
+    return section, {"per_assignment": measured}
 
 
 def sandbox_overhead(pool, repeat):

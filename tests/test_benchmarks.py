@@ -14,7 +14,8 @@ def test_quick_benchmark_reports_every_part(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     text = report.read_text()
-    for heading in ("Targets", "One submission", "A call to the child", "Starting a child", "Classes",
+    for heading in ("Targets", "One submission", "A call to the child", "Starting a child",
+                    "Grading time per submission, by assignment", "Classes",
                     "nbgrader autograde vs. the command line", "Sandbox overhead",
                     "Batch norm: staged backward vs. backward_alt (float64)",
                     "Gradient checks: directional vs. full centred differences"):
@@ -34,3 +35,6 @@ def test_quick_benchmark_reports_every_part(tmp_path):
     assert text.count("both give the same dx, dgamma, dbeta (largest difference") == 2
     assert len(re.findall(r"^\| (16, 32|64, 128) \| ", text, re.M)) == 4
     assert "bn-backward-missing-mean-path" in text
+    # Every assignment of the course is timed, side by side.
+    assert re.search(r"^\| `batchnorm` \| \d+ \(65\) \| ", text, re.M)
+    assert re.search(r"^\| `normalization` \| \d+ \(74\) \| ", text, re.M)

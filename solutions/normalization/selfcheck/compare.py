@@ -1,0 +1,185 @@
+"""Comparisons that explain themselves: each failure says what was tried, what was
+expected, what came back and, when the wrong answer is one a known mistake gives,
+which misconception it points to.
+
+A value is judged apart from its shape: an array that holds the right numbers in a
+layout that differs only by axes of length 1 (``(1, D)`` for ``(D,)``) passes a value
+check, and only the check of that output's shape (``assert_shape``) fails.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .framework import CheckFailed
+from .runner.wire import Opaque, SubclassArray
+
+MISCONCEPTION = "Likely misconception: "
+NUMBERS = "biufc"  # the dtype kinds that are numbers
+
+
+class Missing:
+    """What a known mistake gives for a value it never stores (a key absent from a dict)."""
+
+    def __repr__(self):
+        return "MISSING"
+
+
+MISSING = Missing()
+
+
+@dataclass(frozen=True)
+class Alternate:
+    """The answer a known mistake (catalogue ``id``, a mistake of ``function``) gives."""
+    id: str
+    function: str
+    sentence: str
+    value: object  # an ndarray, None (the mistake returns nothing) or MISSING
+
+
+@dataclass
+class Expected:
+    """The right answer to one question about ``function``, and the answers known
+    mistakes give instead."""
+    value: object
+    alternates: list = field(default_factory=list)
+    function: str = ""
+
+    def alternate(self, mistake_id):
+        return next((a for a in self.alternates if a.id == mistake_id), None)
+
+
+def show(a, limit=6):
+    a = np.asarray(a)
+    flat = a.ravel()
+    body = np.array2string(flat[:limit], precision=5, separator=", ", suppress_small=False)
+    more = f" ... ({flat.size} values)" if flat.size > limit else ""
+    return f"{body[:-1]}{more}]" if flat.size > limit else body
+
+
+def same_layout(shape, target):
+    """Whether ``shape`` holds as many numbers as ``target`` in the same order,
+    differing only by axes of length 1."""
+    return tuple(n for n in shape if n != 1) == tuple(n for n in target if n != 1)
+
+
+def plain_array(got, what, *, shape=None, floating=True, expected=None):
+    """The student's value as a plain ndarray of ``shape`` (or the same numbers in a
+    layout that differs only by axes of length 1), or a CheckFailed saying why not.
+    ``expected`` lets a known mistake that returns no array be recognised."""
+    if isinstance(got, SubclassArray):
+        raise CheckFailed(f"{what} is a {got.type_name}, a subclass of numpy.ndarray; return a plain "
+                          "numpy array (np.asarray does not strip subclasses, np.array(..., subok=False) does).",
+                          cause=f"{what} subclass")
+    if isinstance(got, Opaque) or not isinstance(got, np.ndarray):
+        kind = got.type_name if isinstance(got, Opaque) else type(got).__name__
+        fail(f"{what} should be a numpy array, but it is a {kind}.", f"{what} is a {kind}",
+             recognised(expected, lambda wrong: wrong is None and got is None))
+    if shape is not None and got.shape != tuple(shape):
+        if not same_layout(got.shape, shape):
+            raise CheckFailed(f"{what} has shape {got.shape}; expected {tuple(shape)}.",
+                              cause=f"{what} has shape {got.shape}")
+        got = got.reshape(shape)
+    if floating and got.dtype.kind != "f":
+        raise CheckFailed(f"{what} has dtype {got.dtype}; expected a floating-point array.",
+                          cause=f"{what} has dtype {got.dtype}")
+    if got.dtype.kind in "fc" and not np.all(np.isfinite(got)):
+        bad = np.argwhere(~np.isfinite(got))[0]
+        fail(f"{what} holds NaN or inf (first at index {tuple(int(i) for i in bad)}); look for a division by "
+             "zero or the square root of a negative number.", f"{what} holds NaN",
+             recognised(expected, lambda wrong: close(got, wrong, equal_nan=True)))
+    return got
+
+
+def assert_shape(got, expected, *, what, function):
+    """The shape contract of one output, judged on its own: a value of the right
+    numbers in the wrong layout fails here, and only here."""
+    want = np.shape(expected.value if isinstance(expected, Expected) else expected)
+    got = plain_array(got, what, floating=False, expected=expected)
+    if got.shape != want:
+        mistake = recognised(expected, lambda wrong: isinstance(wrong, np.ndarray) and wrong.shape == got.shape)
+        layout = (" It holds the right number of values: keep the shape of the contract, e.g. sum or average "
+                  "over axis 0 without keepdims=True." if same_layout(got.shape, want) else "")
+        fail(f"{what} has shape {got.shape}; {function}'s contract says {want}.{layout}",
+             f"{what} has shape {got.shape}", mistake)
+    return got
+
+
+def fail(sentence, cause, mistake):
+    """Raise CheckFailed with ``sentence`` and, for a recognised ``mistake`` (id, sentence), its misconception."""
+    raise CheckFailed(sentence + (f"\n{MISCONCEPTION}{mistake[1]}" if mistake else ""), cause=cause,
+                      misconception=mistake)
+
+
+def recognised(expected, matches):
+    """(id, sentence) of the first known mistake of the checked function whose answer ``matches``."""
+    if not isinstance(expected, Expected):
+        return None
+    return next(((a.id, a.sentence) for a in expected.alternates
+                 if a.function == expected.function and matches(a.value)), None)
+
+
+def close(got, want, rtol=1e-6, atol=1e-8, equal_nan=False):
+    """Whether ``got`` is an array of the numbers of ``want``, in a layout that differs
+    only by axes of length 1 (False for anything that is not numbers: None, MISSING...)."""
+    want = np.asarray(want)
+    return (isinstance(got, np.ndarray) and got.dtype.kind in NUMBERS and want.dtype.kind in NUMBERS
+            and same_layout(got.shape, want.shape)
+            and np.allclose(got.reshape(want.shape), want, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
+    """Compare the student's array with the expected one (an Expected or an array).
+
+    ``what`` names the value ("out of batchnorm_forward"), ``tried`` describes the
+    inputs in words, never in code."""
+    if not isinstance(expected, Expected):
+        expected = Expected(expected)
+    want = np.asarray(expected.value)
+    got = plain_array(got, what, shape=want.shape, floating=want.dtype.kind == "f", expected=expected)
+    if close(got, want, rtol, atol):
+        return got
+    diff = np.abs(got.astype(np.float64) - want)
+    worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
+    lines = [f"{what} is wrong {tried}.",
+             f"  expected: {show(want)}",
+             f"  got:      {show(got)}",
+             f"  largest difference {diff.max():.3g} at index {tuple(int(i) for i in worst)}."]
+    mistake = known_mistake(got, expected, rtol, atol)
+    if mistake:
+        lines.append(MISCONCEPTION + mistake[1])
+    elif hint:
+        lines.append(hint)
+    raise CheckFailed("\n".join(lines), misconception=mistake)
+
+
+def known_mistake(got, expected, rtol=1e-6, atol=1e-8):
+    """(id, sentence) of the known mistake whose answer ``got`` matches, or None."""
+    return recognised(expected, lambda wrong: close(got, wrong, rtol, atol))
+
+
+def assert_true(condition, message):
+    if not condition:
+        raise CheckFailed(message)
+
+
+def assert_substantive(value, what, *inputs):
+    """Code that does nothing earns nothing: a result that is all zeros, one number
+    repeated, or one of the inputs handed back unchanged, is not an answer (the checks'
+    inputs are random, so no real answer is any of these)."""
+    if not value.any():
+        raise CheckFailed(f"{what} is all zeros; it has not been computed yet.", cause=f"{what} is all zeros")
+    if value.size > 1 and np.all(value == value.flat[0]):
+        raise CheckFailed(f"{what} holds one number repeated; it has not been computed yet.",
+                          cause=f"{what} is constant")
+    if any(np.shape(a) == value.shape and np.array_equal(a, value) for a in inputs):
+        raise CheckFailed(f"{what} is its input returned unchanged; it has not been computed yet.",
+                          cause=f"{what} is its input")
+
+
+def result_tuple(value, function, length):
+    """The student's return value as a tuple of ``length`` items."""
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        kind = type(value).__name__ if not isinstance(value, (tuple, list)) else f"{len(value)} items"
+        raise CheckFailed(f"{function} should return a tuple of {length} items; it returned {kind}.",
+                          cause=f"{function} returned {kind}")
+    return tuple(value)
