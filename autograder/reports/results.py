@@ -12,10 +12,10 @@ MAX_CHECK_OUTPUT = 8000
 MAX_OUTPUTS = 200_000
 
 
-def bounded(outcomes):
+def bounded(outcomes, total=MAX_OUTPUTS):
     """The outcomes with their feedback cut to MAX_CHECK_OUTPUT characters each and
-    MAX_OUTPUTS in all, a last safety net behind the bounds on what crosses the wire."""
-    left, kept = MAX_OUTPUTS, []
+    ``total`` in all, a last safety net behind the bounds on what crosses the wire."""
+    left, kept = total, []
     for o in outcomes:
         output = cut(o.output, max(0, min(MAX_CHECK_OUTPUT, left)))
         left -= len(output)
