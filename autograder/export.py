@@ -18,6 +18,7 @@ and written atomically; no cell can turn into a spreadsheet formula.
 """
 import csv
 import io
+import json
 import re
 import sys
 import urllib.parse
@@ -97,9 +98,27 @@ def _columns(header, names, path, what):
     return [header.index(name) for name in names]
 
 
+def group_members(grades_path):
+    """{row name: the members' ids} of the Gradescope submissions in the summary.json
+    beside ``grades_path``: a group's row name there may be made file-safe, its
+    members' ids (SID, else email, else name) are as Gradescope gave them."""
+    summary = Path(grades_path).with_name("summary.json")
+    if not summary.is_file():
+        return {}
+    try:
+        rows = json.loads(summary.read_text(encoding="utf-8"))["submissions"]
+        return {row["name"]: [s.get("sid") or s.get("email") or s.get("name") for s in row["students"]]
+                for row in rows if row.get("students")}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise ExportError(f"{summary} is not the summary.json that `python -m autograder grade --out` writes "
+                          "beside grades.csv") from None
+
+
 def grades_from_csv(path, assignment):
     """The grades of ``grades.csv`` (written by ``python -m autograder grade --out``) in
-    ``assignment``: one per student, a group's row giving each member the same grade."""
+    ``assignment``: one per student, a group's row (named ``sid1+sid2``, or with its
+    members in the summary.json beside it) giving each member the same grade."""
+    members = group_members(path)
     header, rows = read_table(path)
     name, total, maximum = _columns(header, ("submission", "total", "max_total"), path,
                                     "a grades.csv written by `python -m autograder grade --out`")
@@ -113,7 +132,7 @@ def grades_from_csv(path, assignment):
             raise ExportError(f"{where}: the total {row[total]!r} or max_total {row[maximum]!r} is not a number") \
                 from None
         failed = status is not None and row[status].strip() == GRADER_FAILED
-        for student in filter(None, (s.strip() for s in row[name].split("+"))):
+        for student in filter(None, (str(s).strip() for s in members.get(row[name]) or row[name].split("+") if s)):
             grades.append(Grade(student, assignment, None if failed else score, max_score, where,
                                 "the grader failed on it; grade it again" if failed else ""))
     return grades
@@ -171,9 +190,9 @@ class CanvasExport:
     csv: str  # canvas.csv's text
     graded: int  # roster students with a score
     roster: int  # roster students
-    unmatched: list  # grades of nobody in the roster
+    unmatched: list  # (grade, why) of grades that match no single roster student
     no_grade: list  # (roster student, why) without a score
-    ambiguous: list  # ids that name two roster students
+    notes: list  # sentences about the assignment column
 
 
 def _key(text):
@@ -189,7 +208,8 @@ def canvas_csv(grades, roster_path, column):
     if not any(name in header for name in MATCHED_BY):
         raise ExportError(f"{roster_path} has neither a 'SIS Login ID' nor a 'SIS User ID' column, so its students "
                           "cannot be matched; export the gradebook from Canvas (Grades > Export)")
-    students = [row for row in rows if "Points Possible" not in row[0]
+    points_row = next((row for row in rows if row[0].strip() == "Points Possible"), None)
+    students = [row for row in rows if row is not points_row
                 and not all(re.fullmatch(r"\s*(Muted|Manual Posting.*)?\s*", cell, re.I) for cell in row)]
     field = {name: header.index(name) for name in CANVAS_COLUMNS if name in header}
     owners = {}
@@ -197,13 +217,11 @@ def canvas_csv(grades, roster_path, column):
         for name in MATCHED_BY:
             if name in field and row[field[name]].strip():
                 owners.setdefault(_key(row[field[name]]), set()).add(index)
-    ambiguous = sorted(key for key, found in owners.items() if len(found) > 1)
     scores, unmatched, clashes = {}, [], {}
     for g in grades:
         found = owners.get(_key(g.student), set())
         if len(found) != 1:
-            if not found:
-                unmatched.append(g)
+            unmatched.append((g, "the SIS id or login of two roster students" if found else "not in the roster"))
             continue
         index = next(iter(found))
         if index in scores:
@@ -213,10 +231,18 @@ def canvas_csv(grades, roster_path, column):
     if len(max_scores) > 1:
         raise ExportError(f"the grades are out of different totals ({', '.join(map(number, sorted(max_scores)))}): "
                           "export one assignment at a time")
+    points = number(max_scores.pop() if max_scores else None)
+    notes = []
+    if column not in header:
+        notes.append(f"the roster has no column {column!r}: Canvas will create a new assignment unless the name ends "
+                     "with the id of one, as in 'Batch normalization (1234)'")
+    elif points_row is not None and _differs(points_row[header.index(column)], points):
+        notes.append(f"{column} is worth {points_row[header.index(column)].strip()} points in Canvas; the import "
+                     f"makes it {points}, the grader's total")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*CANVAS_COLUMNS, spreadsheet_safe(column)])
-    writer.writerow([POINTS_POSSIBLE, "", "", "", "", number(max_scores.pop() if max_scores else None)])
+    writer.writerow([POINTS_POSSIBLE, "", "", "", "", points])
     no_grade = []
     for index, row in enumerate(students):
         grade = scores.get(index)
@@ -232,7 +258,15 @@ def canvas_csv(grades, roster_path, column):
         writer.writerow([spreadsheet_safe(row[field[name]]) if name in field else "" for name in CANVAS_COLUMNS]
                         + [number(grade.score) if grade is not None else ""])
     graded = len(students) - len(no_grade)
-    return CanvasExport(buffer.getvalue(), graded, len(students), unmatched, no_grade, ambiguous)
+    return CanvasExport(buffer.getvalue(), graded, len(students), unmatched, no_grade, notes)
+
+
+def _differs(cell, points):
+    """Whether the roster's Points Possible ``cell`` is a number other than ``points``."""
+    try:
+        return bool(points) and float(cell.replace(",", ".")) != float(points)
+    except ValueError:
+        return False
 
 
 def _who(row, field):
@@ -240,21 +274,25 @@ def _who(row, field):
     return f"{row[field['Student']].strip()} ({login})" if login else row[field["Student"]].strip()
 
 
-def report_canvas(matched, out, stream=sys.stderr):
+def _count(items, one, many):
+    return f"{len(items)} {one if len(items) == 1 else many}"
+
+
+def report_canvas(canvas, out, stream=sys.stderr):
     """The lists, one student a line, then the sentence that sums them up."""
-    for who, why in matched.no_grade:
+    for who, why in canvas.no_grade:
         print(f"no grade: {who}: {why}", file=stream)
-    for g in matched.unmatched:
-        print(f"not in the roster: {g.student} ({g.source})", file=stream)
-    for key in matched.ambiguous:
-        print(f"ambiguous id: {key} is the SIS id or login of two roster students; neither is matched by it",
-              file=stream)
-    sentence = f"wrote {out}: {matched.graded} of {matched.roster} roster students have a grade"
-    if matched.no_grade:
-        sentence += f"; {len(matched.no_grade)} have none (left blank, so Canvas keeps what it holds)"
-    if matched.unmatched:
-        sentence += f"; {len(matched.unmatched)} grades match no roster student and are not in it"
-    print(sentence + (" (listed above)." if matched.no_grade or matched.unmatched else "."), file=stream)
+    for g, why in canvas.unmatched:
+        print(f"not matched: {g.student} ({g.source}): {why}", file=stream)
+    for note in canvas.notes:
+        print(f"note: {note}", file=stream)
+    sentence = f"wrote {out}: {canvas.graded} of {canvas.roster} roster students have a grade"
+    if canvas.no_grade:
+        sentence += f"; {_count(canvas.no_grade, 'has', 'have')} none (left blank, so Canvas keeps what it holds)"
+    if canvas.unmatched:
+        sentence += (f"; {_count(canvas.unmatched, 'grade matches', 'grades match')} no roster student "
+                     f"({'it is' if len(canvas.unmatched) == 1 else 'they are'} not in {out})")
+    print(sentence + (" (listed above)." if canvas.no_grade or canvas.unmatched else "."), file=stream)
 
 
 def write_grades(format, out, grades, inputs=(), roster=None, column=None, stream=sys.stderr):
@@ -270,8 +308,8 @@ def write_grades(format, out, grades, inputs=(), roster=None, column=None, strea
         for g in missing:
             print(f"no score: {g.student} in {g.assignment}: {g.why} ({g.source})", file=stream)
         print(f"wrote {out}: {len(grades) - len(missing)} scores"
-              + (f"; {len(missing)} rows have none (listed above)." if missing else "."), file=stream)
+              + (f"; {_count(missing, 'row has', 'rows have')} none (listed above)." if missing else "."), file=stream)
         return
-    matched = canvas_csv(grades, roster, column)
-    write_atomic(out, matched.csv)
-    report_canvas(matched, out, stream)
+    canvas = canvas_csv(grades, roster, column)
+    write_atomic(out, canvas.csv)
+    report_canvas(canvas, out, stream)
