@@ -37,6 +37,8 @@ def run(root, graded, hidden_visibility=None, timeout=DEFAULT_TIMEOUT, launcher=
     was not gradable. What is printed goes to the instructor's log."""
     root = Path(root)
     lock_grader_files(root)
+    # PrairieLearn does not make it; made now, it is root's before student code runs.
+    (root / "results").mkdir(exist_ok=True)
     folder, links = modules_folder(root / "student", graded.spec.modules)
     problems = unfit_modules(folder, graded.spec.modules)
     if problems:
