@@ -172,10 +172,10 @@ def test_feedback_never_shows_the_reference_source(job, buggy):
 def test_the_student_uid_can_run_the_runner_but_not_read_the_reference_or_hidden_checks(job, buggy):
     grade_job(job, buggy)
     tests = job / "tests"
-    master = tests / "assignment" / "batchnorm"
-    locked = [tests / "assignment", master / "grading" / "hidden" / "forward.py", tests / "autograder" / "grade.py",
-              *[master / name for name in MODULES]]
-    assert [p for p in locked if p.stat().st_mode & 0o077] == []
+    # Everything of the assignment (the reference modules, grading/hidden/...) is root's alone.
+    secret = [tests / "assignment", *(tests / "assignment").rglob("*")]
+    assert tests / "assignment" / "batchnorm" / "grading" / "hidden" / "forward.py" in secret
+    assert [p for p in secret + [tests / "autograder" / "grade.py"] if p.stat().st_mode & 0o077] == []
     # What the fallback sandbox's uid must read stays readable (the sandbox's own list of it).
     code = ("from autograder.sandbox.launchers import _runtime; import pathlib; "
             f"print('\\n'.join(str(p) for p in _runtime() if pathlib.Path({str(tests)!r}) in p.parents))")

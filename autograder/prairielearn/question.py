@@ -58,9 +58,9 @@ def question_html(graded):
     names = html.escape(modules)
     return f"""<pl-question-panel>
   <p>Upload your modules of <strong>{html.escape(graded.name)}</strong>: {names}.</p>
-  <p>The grader runs the hidden checks on them. Your score is the share of the module points you earn,
-  the same as <code>make grade</code> gives your instructor. A submission that lacks a module is not graded
-  and does not count as an attempt.</p>
+  <p>The grader runs the public and the hidden checks on them; your score is the share of their points
+  you earn. The public checks are those <code>make grade</code> runs in your folder. A submission that lacks
+  a module is not graded and does not count as an attempt.</p>
   <pl-file-upload file-names="{names}"></pl-file-upload>
 </pl-question-panel>
 

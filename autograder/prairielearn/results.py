@@ -65,6 +65,6 @@ def results_json(result, hidden_visibility=None):
 def not_gradable(problems):
     """results.json's text for a submission that was not graded: ``problems`` are
     the sentences that say why, shown as PrairieLearn's format errors."""
-    message = "Nothing was graded, and this submission does not count as an attempt: " + " ".join(problems)
+    message = "Nothing was graded, and this submission does not count as an attempt. " + " ".join(problems)
     return json.dumps({"gradable": False, "score": 0.0, "message": message, "format_errors": list(problems)},
                       indent=2) + "\n"
