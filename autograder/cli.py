@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from . import cluster, export
-from .assignments import names
+from .assignments import UnknownAssignment, load, names
 from .classroom import check_output_folder, grade_class
 from .intake import Finder, UsageError
 from .options import (
@@ -84,7 +84,9 @@ def _parser():
         source.add_argument("--gradebook", type=Path, metavar="DB",
                             help="nbgrader's gradebook.db (read-only): the scores nbgrader exports")
         fmt.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write")
-        add_assignment_options(fmt)
+        fmt.add_argument("--assignment", metavar="NAME",
+                         help="with --grades, the assignment the rows are of (default: the course's only one, or "
+                              "batchnorm); with --gradebook, the one exported (default: every one)")
     demo = verbs.add_parser("demo", help="build the demo class and grade it")
     add_assignment_options(demo)
     demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
@@ -121,15 +123,14 @@ def _export(args, parser):
     """Grades into a gradebook's file; the lists of who has no grade go to stderr."""
     try:
         if args.grades:
-            name = args.assignment or graded_from_args(args, parser).name
-            grades = export.grades_from_csv(args.grades, name)
+            grades = export.grades_from_csv(args.grades, args.assignment or load().name)
         else:
             grades = export.grades_from_gradebook(args.gradebook, args.assignment)
         if args.format == "canvas" and len({g.assignment for g in grades}) > 1:
             raise export.ExportError(f"{args.gradebook} holds several assignments; choose one with --assignment NAME")
         export.write_grades(args.format, args.out, grades, [args.grades or args.gradebook],
-                      getattr(args, "roster", None), getattr(args, "assignment_column", None))
-    except export.ExportError as err:
+                            getattr(args, "roster", None), getattr(args, "assignment_column", None))
+    except (export.ExportError, UnknownAssignment) as err:
         print(f"{parser.prog} export: error: {err}.", file=sys.stderr)
         return 2
     return 0

@@ -65,11 +65,11 @@ def lock_grader_files(root):
     what the fallback sandbox's unprivileged uid must read to run a child (the
     runner, confine.py); the reference solution and the hidden checks in
     ``assignment/`` stay root's alone. Bubblewrap shows the child none of it
-    anyway; the fallback shows it the disk. Returns whether it locked: a grader run
-    from elsewhere (a checkout of the course) leaves its files as they are."""
+    anyway; the fallback shows it the disk. A grader run from elsewhere (a checkout
+    of the course) leaves its files as they are."""
     root, source = Path(root).resolve(), PACKAGE.parent
     if source.parent != root:
-        return False
+        return
     for top in (PACKAGE, source / "assignment"):
         for folder, _, files in os.walk(top):
             for path in [folder, *(os.path.join(folder, name) for name in files)]:
@@ -84,7 +84,6 @@ def lock_grader_files(root):
                 _set_mode(os.path.join(folder, name), lambda mode: mode | 0o004)
         if path.is_file():
             _set_mode(path, lambda mode: mode | 0o004)
-    return True
 
 
 def _set_mode(path, change):

@@ -4,7 +4,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..grade import DEFAULT_BUDGET, DEFAULT_TIMEOUT, MAX_MODULE_BYTES, links_notice
+from ..grade import DEFAULT_BUDGET, DEFAULT_TIMEOUT, MAX_MODULE_BYTES
 from ..hosted import grade_upload, lock_grader_files, modules_folder
 from ..reports.files import write_atomic
 from .results import not_gradable, results_json
@@ -21,7 +21,7 @@ def unfit_modules(folder, modules):
             problems.append(f"{name} is missing: upload it with the other modules ({', '.join(modules)}).")
             continue
         if not stat.S_ISREG(info.st_mode):
-            problems.append(f"{name} is not a file; upload the module itself.")
+            problems.append(f"{name} is not a file (a link, or a folder); upload the module itself.")
         elif info.st_size > MAX_MODULE_BYTES:
             problems.append(f"{name} is larger than {MAX_MODULE_BYTES >> 20} MiB; upload the module itself.")
     return problems
@@ -42,7 +42,7 @@ def run(root, graded, hidden_visibility=None, timeout=DEFAULT_TIMEOUT, launcher=
     folder, links = modules_folder(root / "student", graded.spec.modules)
     problems = unfit_modules(folder, graded.spec.modules)
     if problems:
-        write_results(root, not_gradable(problems + [links_notice(links)] if links else problems))
+        write_results(root, not_gradable(problems))
         print(f"not gradable: {' '.join(problems)}")
         return None
     result = grade_upload(folder, links, graded, timeout=timeout, budget=budget, launcher=launcher)
