@@ -250,7 +250,10 @@ def test_the_question_is_laid_out_for_prairielearn_and_byte_identical(build, tmp
     assert not list(tests.rglob("__pycache__")) and not list(tests.rglob("*.ipynb"))
     assert (build / "image" / "requirements.txt").read_text() == pinned_requirements()
     dockerfile = (build / "image" / "Dockerfile").read_text()
-    assert "bubblewrap" in dockerfile and "requirements.txt" in dockerfile and "assignment" not in dockerfile
+    assert "bubblewrap" in dockerfile and "requirements.txt" in dockerfile and "assignment/" not in dockerfile
+    # The entrypoint's interpreter is the one the image installs numpy into.
+    venv = re.search(r'GRADER_PYTHON:-(/[^}]+)/bin/python', (tests / "run_grader").read_text()).group(1)
+    assert f"python -m venv {venv} " in dockerfile and f"{venv}/bin/python -m pip install" in dockerfile
     again = tmp_path / "again"
     build_question(again, GRADED, job_timeout(60))
     assert files_of(again) == files_of(build)
@@ -294,3 +297,12 @@ def test_the_build_never_replaces_a_folder_of_other_files(tmp_path):
 def test_the_job_timeout_covers_the_budget_within_prairielearns_ceiling():
     assert job_timeout(60) > 60 and job_timeout(1) > 1
     assert job_timeout(10_000) == MAX_JOB_SECONDS
+
+
+def test_make_clean_removes_the_build(tmp_path):
+    shutil.copyfile(ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "prairielearn" / "batchnorm" / "image").mkdir(parents=True)
+    (tmp_path / "prairielearn" / "batchnorm" / "image" / "Dockerfile").write_text("FROM x\n")
+    done = subprocess.run(["make", "clean"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "prairielearn").exists()
