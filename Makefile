@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?=
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv sandbox-tools release solutions test test-fast lint grade gradescope bench clean
+.PHONY: venv sandbox-tools release solutions test test-fast lint grade gradescope prairielearn bench clean
 
 venv: $(STAMP) sandbox-tools
 
@@ -63,6 +63,14 @@ gradescope: venv
 	$(PY) -m autograder.gradescope build --assignment $(ASSIGNMENT) --out autograder.zip \
 	  --hidden-visibility $(HIDDEN_VISIBILITY)
 
+# PrairieLearn's question folder (prairielearn/NAME/questions/NAME: info.json, question.html,
+# the grader in tests/) and the image it grades in (prairielearn/NAME/image/Dockerfile);
+# PL_IMAGE is the name info.json gives the image, as the course pushes it.
+PL_IMAGE ?= batchnorm-course/autograder
+prairielearn: venv
+	$(PY) -m autograder.prairielearn build --assignment $(ASSIGNMENT) --out prairielearn/$(ASSIGNMENT) \
+	  --image $(PL_IMAGE) --hidden-visibility $(HIDDEN_VISIBILITY)
+
 bench: venv
 	$(PY) -m benchmarks --write docs/benchmarks.md
 
@@ -79,4 +87,4 @@ lint: venv
 # Only what a make target or a test run regenerates. Never nbgrader's state (submitted/,
 # autograded/, feedback/, gradebook.db: it holds manual grades), release/ or solutions/.
 clean:
-	rm -rf .build grades autograder.zip .pytest_cache .ruff_cache solutions/*/executed solutions/*/.executed.*
+	rm -rf .build grades autograder.zip prairielearn .pytest_cache .ruff_cache solutions/*/executed solutions/*/.executed.*

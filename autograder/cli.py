@@ -5,8 +5,8 @@ import os
 import sys
 from pathlib import Path
 
-from . import cluster
-from .assignments import names
+from . import cluster, export
+from .assignments import UnknownAssignment, load, names
 from .classroom import check_output_folder, grade_class
 from .intake import Finder, UsageError
 from .kit.report import check_list
@@ -71,6 +71,27 @@ def _parser():
     record = verbs.add_parser("record", help="regenerate the public checks' expected answers from the reference "
                                              "(of every assignment, unless --assignment names one)")
     add_assignment_options(record)
+    exporting = verbs.add_parser("export", help="write grades for a gradebook: the file Canvas imports, or a plain "
+                                             "long format any LMS or spreadsheet reads")
+    formats = exporting.add_subparsers(dest="format", required=True)
+    canvas = formats.add_parser("canvas", help="the CSV Canvas's gradebook imports (Grades > Import)")
+    canvas.add_argument("--roster", type=Path, required=True, metavar="FILE",
+                        help="Canvas's gradebook export (Grades > Export): its students, matched by SIS Login ID "
+                             "or SIS User ID")
+    canvas.add_argument("--assignment-column", required=True, metavar='"NAME (ID)"',
+                        help="the Canvas assignment, as its column in the roster is named")
+    long = formats.add_parser("long", help="student, assignment, score, max_score: one row per student and "
+                                           "assignment")
+    for fmt in (canvas, long):
+        source = fmt.add_mutually_exclusive_group(required=True)
+        source.add_argument("--grades", type=Path, metavar="FILE",
+                            help="the grades.csv of `grade --out DIR` (a group's row counts for each member)")
+        source.add_argument("--gradebook", type=Path, metavar="DB",
+                            help="nbgrader's gradebook.db (read-only): the scores nbgrader exports")
+        fmt.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write")
+        fmt.add_argument("--assignment", metavar="NAME",
+                         help="with --grades, the assignment the rows are of (default: the course's only one, or "
+                              "batchnorm); with --gradebook, the one exported (default: every one)")
     demo = verbs.add_parser("demo", help="build the demo class and grade it")
     add_assignment_options(demo)
     demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
@@ -88,6 +109,8 @@ def main(argv=None):
             args.assignment = name
             print(f"wrote {record(graded_from_args(args, parser))}")
         return 0
+    if args.verb == "export":
+        return _export(args, parser)
     graded = graded_from_args(args, parser)
     if args.verb == "checks":
         print(check_list(sorted(graded.checks, key=lambda c: c.rank), f"The checks of {graded.name}"))
@@ -102,6 +125,23 @@ def main(argv=None):
     except UsageError as err:
         print(f"{parser.prog} {args.verb}: error: {err}.", file=sys.stderr)
         return 2
+
+
+def _export(args, parser):
+    """Grades into a gradebook's file; the lists of who has no grade go to stderr."""
+    try:
+        if args.grades:
+            grades = export.grades_from_csv(args.grades, args.assignment or load().name)
+        else:
+            grades = export.grades_from_gradebook(args.gradebook, args.assignment)
+        if args.format == "canvas" and len({g.assignment for g in grades}) > 1:
+            raise export.ExportError(f"{args.gradebook} holds several assignments; choose one with --assignment NAME")
+        export.write_grades(args.format, args.out, grades, [args.grades or args.gradebook],
+                            getattr(args, "roster", None), getattr(args, "assignment_column", None))
+    except (export.ExportError, UnknownAssignment) as err:
+        print(f"{parser.prog} export: error: {err}.", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _demo(args, graded, launcher):

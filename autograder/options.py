@@ -1,4 +1,4 @@
-"""The options every front end shares (the command line, Gradescope's run and build):
+"""The options every front end shares (the command line, Gradescope's and PrairieLearn's run and build):
 which assignment, the time limits, the sandbox, the visibility of hidden checks.
 Importing this module costs nothing beyond the grader's own needs (numpy), since
 Gradescope's image has nothing else."""
@@ -22,16 +22,34 @@ def positive(type_):
     return parse
 
 
-def add_grading_options(parser):
+def add_grading_options(parser, hidden_visibility=None):
     """Options of every grading front end: visibility, time limits, sandbox."""
-    parser.add_argument("--hidden-visibility", choices=VISIBILITIES,
-                        help="Gradescope visibility of the hidden checks (default: visible)")
+    parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default=hidden_visibility,
+                        help="Gradescope visibility of the hidden checks; on PrairieLearn, which cannot show them "
+                             "later, 'visible' shows their feedback, 'hidden' adds them up in one line, and the "
+                             f"others show each one's name and points only (default: {hidden_visibility or 'visible'})")
     parser.add_argument("--timeout", type=positive(float), default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help="time limit of every call of a student function (default %(default)g)")
     parser.add_argument("--budget", type=positive(float), default=DEFAULT_BUDGET, metavar="SECONDS",
                         help="time for all the calls of one submission; once spent, its remaining checks "
                              "score 0 (default %(default)g)")
     add_sandbox_options(parser)
+
+
+GRADING_FLAGS = ("--hidden-visibility", "--timeout", "--budget", "--sandbox", "--memory")
+
+
+def grading_arguments(args, defaults):
+    """The grading options of ``args`` that differ from those of ``defaults`` (the
+    same parser's answer to no options), as a command line: what a platform's
+    bundle bakes into its entry script."""
+    arguments = []
+    for flag in GRADING_FLAGS:
+        dest = flag[2:].replace("-", "_")
+        value = getattr(args, dest)
+        if value != getattr(defaults, dest):
+            arguments += [flag, f"{value:g}" if isinstance(value, float) else value]
+    return arguments
 
 
 def add_sandbox_options(parser):
@@ -43,9 +61,15 @@ def add_sandbox_options(parser):
                                             "(default %(default)g)")
 
 
+def launcher_of(args):
+    """The sandbox's launcher that the options ``args`` ask for; raises
+    sandbox.SandboxUnavailable, with a sentence, when it cannot run here."""
+    return sandbox.launcher(args.sandbox, sandbox.Limits(memory_bytes=int(args.memory * sandbox.GiB)))
+
+
 def launcher_from_args(args, parser):
     try:
-        return sandbox.launcher(args.sandbox, sandbox.Limits(memory_bytes=int(args.memory * sandbox.GiB)))
+        return launcher_of(args)
     except sandbox.SandboxUnavailable as err:
         parser.error(str(err))
 

@@ -10,7 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..options import add_assignment_options, add_grading_options, graded_from_args, launcher_from_args
+from ..options import (
+    add_assignment_options,
+    add_grading_options,
+    graded_from_args,
+    grading_arguments,
+    launcher_from_args,
+)
 
 
 def _parser():
@@ -29,14 +35,7 @@ def _parser():
 
 def grading_options(args):
     """The grading options of ``args`` that differ from the defaults, as run's arguments."""
-    defaults = _parser().parse_args(["build"])
-    options = []
-    for flag in ("--hidden-visibility", "--timeout", "--budget", "--sandbox", "--memory"):
-        dest = flag[2:].replace("-", "_")
-        value = getattr(args, dest)
-        if value != getattr(defaults, dest):
-            options += [flag, f"{value:g}" if isinstance(value, float) else value]
-    return options
+    return grading_arguments(args, _parser().parse_args(["build"]))
 
 
 def main(argv=None):

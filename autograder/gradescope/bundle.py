@@ -10,38 +10,12 @@ import shlex
 import zipfile
 from pathlib import Path
 
-from ..assignments import ROOT
+from ..hosted import grader_files, pinned_requirements
 from ..reports.files import write_atomic_bytes
 
 HERE = Path(__file__).resolve().parent
-# What the grading process and the student's child process import: nothing else of
-# requirements.txt (Jupyter, nbgrader, matplotlib) is needed on Gradescope.
-GRADING_PACKAGES = ("numpy",)
 EXECUTABLES = ("setup.sh", "run_autograder")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
-
-
-def pinned_requirements(requirements=ROOT / "requirements.txt", packages=GRADING_PACKAGES):
-    """The lines of ``requirements`` that pin ``packages``; each must be pinned with ==."""
-    pins = {}
-    for line in requirements.read_text().splitlines():
-        name, sep, version = line.strip().partition("==")
-        if sep:
-            pins[name.strip().lower()] = line.strip()
-    missing = [p for p in packages if p.lower() not in pins]
-    if missing:
-        raise ValueError(f"{requirements} pins no version of {', '.join(missing)}; "
-                         "add 'name==version' lines for them")
-    return "".join(pins[p.lower()] + "\n" for p in packages)
-
-
-def _tree(folder, arcbase):
-    """(arcname, path) of every file under ``folder``, without caches or hidden files."""
-    for path in sorted(folder.rglob("*")):
-        parts = path.relative_to(folder).parts
-        if path.is_file() and not any(p.startswith(".") or p == "__pycache__" for p in parts) \
-                and path.suffix != ".pyc":
-            yield f"{arcbase}/{'/'.join(parts)}", path
 
 
 def bundle_contents(graded, grading_options=()):
@@ -53,11 +27,7 @@ def bundle_contents(graded, grading_options=()):
     contents = {"setup.sh": (HERE / "setup.sh").read_bytes(),
                 "run_autograder": run_autograder.replace(" \n", "\n").encode(),
                 "requirements.txt": pinned_requirements().encode()}
-    contents.update({arc: path.read_bytes() for arc, path in _tree(ROOT / "autograder", "autograder")})
-    # The assignment's reference modules and its grading package, in a course of its own.
-    master = f"assignment/{graded.name}"
-    contents.update({f"{master}/{path.name}": path.read_bytes() for path in sorted(graded.master.glob("*.py"))})
-    contents.update({arc: path.read_bytes() for arc, path in _tree(graded.master / "grading", f"{master}/grading")})
+    contents.update(grader_files(graded))
     return contents
 
 

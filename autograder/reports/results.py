@@ -22,11 +22,11 @@ MAX_OUTPUTS = 200_000
 MARKDOWN = "md"  # Gradescope's output format for Markdown
 
 
-def bounded(outcomes, render=lambda text, limit: cut(plain(text), limit)):
+def bounded(outcomes, render=lambda text, limit: cut(plain(text), limit), total=MAX_OUTPUTS):
     """The outcomes with their feedback made ``plain`` (or rendered by ``render``)
-    and cut to MAX_CHECK_OUTPUT characters each and MAX_OUTPUTS in all, a last
+    and cut to MAX_CHECK_OUTPUT characters each and ``total`` in all, a last
     safety net behind the bounds on what crosses the wire."""
-    left, kept = MAX_OUTPUTS, []
+    left, kept = total, []
     for o in outcomes:
         output = render(o.output, max(0, min(MAX_CHECK_OUTPUT, left)))
         left -= len(output)
