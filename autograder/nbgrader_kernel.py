@@ -32,6 +32,9 @@ import re
 import sys
 from pathlib import Path
 
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.provisioning import LocalProvisioner
 from nbgrader.coursedir import CourseDirectory
 from traitlets import Float, List, Unicode
@@ -43,6 +46,10 @@ from .sandbox.limits import GiB
 KERNEL_NAME = "python3-sandboxed"
 JUPYTER_DATA = Path(__file__).with_name("jupyter")  # holds kernels/KERNEL_NAME/kernel.json
 CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
+# What a kernel may send nbgrader, which keeps all of a notebook's outputs in memory: the
+# batchnorm notebooks with every figure send about 2 MiB.
+MESSAGE_BYTES = 8 << 20
+OUTPUT_BYTES = 64 << 20
 # The kernel's own settings: its home's folders in its /tmp; ipykernel told that its
 # parent is the sandbox's first process (which it is: no parent polling, no console
 # banner); joblib (which scikit-learn imports) told not to look for shared memory,
@@ -92,8 +99,10 @@ class ConfinedProvisioner(LocalProvisioner):
                                      environment={**KERNEL_ENVIRONMENT,
                                                   **{name: env[name] for name in self.environment if name in env}})
         try:
-            # nbgrader's ends of the sockets: links to the kernel's, made once it has them.
+            # nbgrader's ends of the sockets: links to the kernel's, made once it has them;
+            # what comes through them is bounded.
             km.transport, km.ip, km.cache_ports = "ipc", str(self.sandbox.client / "k"), False
+            km.client_factory = BoundedClient
             kwargs = await super().pre_launch(**kwargs)
             info = km.get_connection_info()
             inside = self.sandbox.share("connection.json", json.dumps(
@@ -135,6 +144,39 @@ class ConfinedProvisioner(LocalProvisioner):
         if self.sandbox is not None:
             self.sandbox.close()
             self.sandbox = None
+
+
+class OutputFlood(RuntimeError):
+    """A kernel sent more output than nbgrader keeps."""
+
+
+class BoundedOutputs(AsyncZMQSocketChannel):
+    """The channel of a kernel's outputs, ended once they exceed OUTPUT_BYTES in all (a
+    message over MESSAGE_BYTES already ends the connection): nbgrader then reports an
+    error for that notebook instead of filling its memory."""
+
+    received = 0
+
+    async def _recv(self, **kwargs):
+        parts = await self.socket.recv_multipart(**kwargs)
+        self.received += sum(map(len, parts))
+        if self.received > OUTPUT_BYTES:
+            raise OutputFlood(f"the notebook's kernel sent more than {OUTPUT_BYTES >> 20} MiB of output; nbgrader "
+                              "stopped reading it")
+        _, message = self.session.feed_identities(parts)
+        return self.session.deserialize(message)
+
+
+class BoundedClient(AsyncKernelClient):
+    """nbgrader's client of a sandboxed kernel: no message over MESSAGE_BYTES, outputs
+    bounded in all."""
+
+    iopub_channel_class = BoundedOutputs
+
+    def _context_default(self):
+        context = super()._context_default()
+        context.setsockopt(zmq.MAXMSGSIZE, MESSAGE_BYTES)
+        return context
 
 
 def left_out(folder, config):

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbclient.exceptions import CellTimeoutError
 from test_nbgrader_workflow import cell_scores, edit_cell, nbgrader
 
+from autograder import nbgrader_kernel
 from autograder.grade import grade_submission
 from autograder.sandbox import scratch
 from autograder.sandbox.kernel import SOCKETS_IN_SANDBOX, FolderRefused, KernelSandbox
@@ -193,6 +195,29 @@ def test_a_kernel_that_ignores_interrupts_costs_its_student_only(attacked):
     failed = {line.split("student '")[1].rstrip("'") for line in log.splitlines()
               if "There was an error processing assignment 'batchnorm' for student" in line}
     assert failed == {HANGING}, log[-3000:]
+
+
+def execute(code, folder):
+    """Run a notebook of one cell with nbgrader's Execute, in the sandboxed kernel."""
+    from nbgrader.preprocessors import Execute
+    from traitlets.config import Config
+    config = Config()
+    config.Execute.kernel_name = nbgrader_kernel.KERNEL_NAME
+    nbgrader_kernel.register()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    Execute(config=config).preprocess(nb, {"metadata": {"path": str(folder)}})
+    return nb
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("flood", "error"), [
+    # 100 MB in all, at a pace nbgrader keeps up with
+    ("import time\nfor _ in range(100):\n    print('x' * 10 ** 6)\n    time.sleep(0.1)", nbgrader_kernel.OutputFlood),
+    ("print('x' * 10 ** 8)", CellTimeoutError),  # one too large: nbgrader hears nothing more
+])
+def test_a_kernel_flooding_nbgrader_with_output_costs_its_notebook(tmp_path, flood, error):
+    with pytest.raises(error):
+        execute(flood, tmp_path)
 
 
 # The sandbox on its own, with small stand-ins for a kernel.
