@@ -44,10 +44,19 @@ COPY_FILES, COPY_BYTES, COPY_DEPTH = 2000, SCRATCH_BYTES // 2, 16
 SHARED_IN_SANDBOX = "/kernel"  # read-only: the folder to copy, files the parent shares
 SOCKETS_IN_SANDBOX = "/tmp/.sockets"
 OUTPUT_KEPT = 2000  # characters of the process's own stderr quoted when it fails to start
-# In the sandbox, as the process's uid: make the sockets' folder and the working folder,
-# then become the command.
-START = ("import os, shutil, sys; sockets, files, work, *command = sys.argv[1:]; os.mkdir(sockets, 0o700); "
-         "shutil.copytree(files, work); os.chdir(work); os.execv(command[0], command)")
+# In the sandbox, as the process's uid: fill its home, make the working folder and the
+# sockets' folder, then become the command.
+START = """
+import os, shutil, sys
+home, files, work, sockets, *command = sys.argv[1:]
+for name in os.listdir(home):
+    (shutil.copytree if os.path.isdir(os.path.join(home, name)) else shutil.copy)(
+        os.path.join(home, name), os.path.join(os.environ["HOME"], name))
+shutil.copytree(files, work)
+os.mkdir(sockets, 0o700)
+os.chdir(work)
+os.execv(command[0], command)
+"""
 
 
 class FolderRefused(ValueError):
@@ -57,15 +66,16 @@ class FolderRefused(ValueError):
 class KernelSandbox:
     """One long-lived process in a sandbox of its own, working in a copy of ``folder``
     (regular files and folders only: links, devices and FIFOs are left out, as is every
-    path for which ``skip(relative_path)`` is true). ``environment`` is added to the
-    sandbox's own (PATH, HOME=/tmp, LANG, one BLAS thread); the host's ``readable``
-    files and folders are bound read-only at their own paths.
+    path for which ``skip(relative_path)`` is true). Its home (/tmp) starts with a copy
+    of the folder ``home``, if given. ``environment`` is added to the sandbox's own
+    (PATH, HOME=/tmp, LANG, one BLAS thread); the host's ``readable`` files and folders
+    are bound read-only at their own paths.
 
     Use: ``share`` files, run ``command(argv)`` with ``popen_options()``, call
     ``started`` with the process, and ``close`` when done (idempotent)."""
 
-    def __init__(self, folder, *, skip=None, environment=None, readable=(), limits=None, lifetime=LIFETIME,
-                 bwrap=None):
+    def __init__(self, folder, *, skip=None, home=None, environment=None, readable=(), limits=None,
+                 lifetime=LIFETIME, bwrap=None):
         self.launcher = BubblewrapLauncher(limits or KERNEL_LIMITS, bwrap=bwrap)
         self.lifetime, self.environment = lifetime, dict(environment or {})
         self.readable = {Path(path): Path(path) for path in readable}
@@ -79,6 +89,10 @@ class KernelSandbox:
             name = Path(folder).name
             self.workdir = f"/tmp/{name if name and not name.startswith('.') else 'work'}"
             _copy_tree(Path(folder), self.shared / "files", skip or (lambda relative: False), self._group)
+            if home is None:
+                self._folder(self.shared / "home", readable=True)
+            else:
+                _copy_tree(Path(home), self.shared / "home", lambda relative: False, self._group)
             self._stderr = os.open(self.base / "stderr", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except BaseException:
             self.close()
@@ -109,8 +123,8 @@ class KernelSandbox:
         self._info, info_write = os.pipe()
         self._info_write = info_write
         environment = _setenv(self.environment)
-        start = [sys.executable, "-I", "-S", "-c", START, SOCKETS_IN_SANDBOX,
-                 f"{SHARED_IN_SANDBOX}/files", self.workdir, *argv]
+        start = [sys.executable, "-I", "-S", "-c", START, f"{SHARED_IN_SANDBOX}/home", f"{SHARED_IN_SANDBOX}/files",
+                 self.workdir, SOCKETS_IN_SANDBOX, *argv]
         binds = {**self.readable, self.shared: SHARED_IN_SANDBOX}
         return (self.launcher.bubblewrap(binds, "--info-fd", str(info_write), *environment)
                 + self.launcher.confine(start, self.uid, confine=CONFINE_IN_SANDBOX))
