@@ -93,15 +93,16 @@ class ConfinedProvisioner(LocalProvisioner):
         if not bubblewrap_works():
             raise SandboxUnavailable(UNCONFINED.format(why=NO_BUBBLEWRAP))
         km = self.parent
+        # nbgrader interrupts a cell that runs too long: a signal would reach bubblewrap and
+        # end the sandbox, a message on the control channel reaches the kernel.
         self.kernel_spec.interrupt_mode = "message"
         folder = Path(os.path.abspath(kwargs.get("cwd") or os.getcwd()))
         env = kwargs.get("env") or os.environ
+        passed = {name: env[name] for name in self.environment if name in env}
         limits = dataclasses.replace(KERNEL_LIMITS, memory_bytes=int(self.memory_gib * GiB))
         self.sandbox = KernelSandbox(folder, skip=left_out(folder, self.config), home=kernel_home(),
-                                     readable=READABLE, limits=limits,
-                                     lifetime=self.lifetime,
-                                     environment={**KERNEL_ENVIRONMENT,
-                                                  **{name: env[name] for name in self.environment if name in env}})
+                                     environment={**KERNEL_ENVIRONMENT, **passed}, readable=READABLE,
+                                     limits=limits, lifetime=self.lifetime)
         try:
             # nbgrader's ends of the sockets: links to the kernel's, made once it has them;
             # what comes through them is bounded.
@@ -187,10 +188,13 @@ class BoundedClient(AsyncKernelClient):
 def kernel_home():
     """A folder whose copy starts every kernel's home: matplotlib's list of the system's
     fonts, made once here rather than by every kernel (about 0.4 s each)."""
-    import matplotlib.font_manager  # makes the list in matplotlib's cache if it is not there
-    home = Path(tempfile.mkdtemp(prefix="kernel-home-", dir=scratch.run_folder()))
+    home = Path(tempfile.mkdtemp(prefix="kernels-home-", dir=scratch.run_folder()))
     cache = home / Path(KERNEL_ENVIRONMENT["MPLCONFIGDIR"]).name
     cache.mkdir()
+    try:
+        import matplotlib.font_manager  # makes the list in matplotlib's cache if it is not there
+    except ImportError:  # nor will the kernel plot
+        return home
     for fonts in Path(matplotlib.get_cachedir()).glob("fontlist-v*.json"):
         shutil.copy(fonts, cache)
     return home

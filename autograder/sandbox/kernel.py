@@ -43,7 +43,7 @@ START_TIMEOUT = 60.0  # seconds to make its sockets, on a loaded machine
 COPY_FILES, COPY_BYTES, COPY_DEPTH = 2000, SCRATCH_BYTES // 2, 16
 SHARED_IN_SANDBOX = "/kernel"  # read-only: the folder to copy, files the parent shares
 SOCKETS_IN_SANDBOX = "/tmp/.sockets"
-OUTPUT_KEPT = 2000  # characters of the process's own stderr quoted when it fails to start
+OUTPUT_KEPT = 2000  # bytes of the process's own output quoted when it fails to start
 # In the sandbox, as the process's uid: fill its home, make the working folder and the
 # sockets' folder, then become the command.
 START = """
@@ -80,7 +80,7 @@ class KernelSandbox:
         self.lifetime, self.environment = lifetime, dict(environment or {})
         self.readable = {Path(path): Path(path) for path in readable}
         self.uid = UIDS.take() if self.launcher.as_root else None
-        self.process = self._timer = self._info = None
+        self.process = self._timer = self._info = self._info_write = self._stderr = None
         self._pinned = []
         self.base = Path(tempfile.mkdtemp(prefix="kernel-", dir=scratch.run_folder()))
         try:
@@ -198,8 +198,7 @@ class KernelSandbox:
             if _kill_all_of(self.uid):
                 UIDS.give_back(self.uid)
             self.uid = None
-        for descriptor in (self._info, getattr(self, "_info_write", None), getattr(self, "_stderr", None),
-                           *self._pinned):
+        for descriptor in (self._info, self._info_write, self._stderr, *self._pinned):
             if descriptor is not None:
                 try:
                     os.close(descriptor)
