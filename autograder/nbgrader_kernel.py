@@ -59,9 +59,6 @@ OUTPUT_BYTES = 64 << 20
 # which the sandbox has none of, so that it warns in no cell.
 KERNEL_ENVIRONMENT = {"IPYTHONDIR": "/tmp/.ipython", "MPLCONFIGDIR": "/tmp/.matplotlib", "JPY_PARENT_PID": "1",
                       "JOBLIB_MULTIPROCESSING": "0"}
-# matplotlib asks fontconfig for the system's fonts; without its configuration it prints
-# an error in the notebook's first cell.
-READABLE = [path for path in (Path("/etc/fonts"),) if path.is_dir()]
 UNCONFINED = ("nbgrader's kernel would run student code with the course folder in view; {why}, or set "
               "c.Execute.kernel_name = 'python3' in nbgrader_config.py to accept running students' notebooks "
               "unconfined, as the user running nbgrader")
@@ -101,8 +98,8 @@ class ConfinedProvisioner(LocalProvisioner):
         passed = {name: env[name] for name in self.environment if name in env}
         limits = dataclasses.replace(KERNEL_LIMITS, memory_bytes=int(self.memory_gib * GiB))
         self.sandbox = KernelSandbox(folder, skip=left_out(folder, self.config), home=kernel_home(),
-                                     environment={**KERNEL_ENVIRONMENT, **passed}, readable=READABLE,
-                                     limits=limits, lifetime=self.lifetime)
+                                     environment={**KERNEL_ENVIRONMENT, **passed}, limits=limits,
+                                     lifetime=self.lifetime)
         try:
             # nbgrader's ends of the sockets: links to the kernel's, made once it has them;
             # what comes through them is bounded.
@@ -187,7 +184,8 @@ class BoundedClient(AsyncKernelClient):
 @functools.cache
 def kernel_home():
     """A folder whose copy starts every kernel's home: matplotlib's list of the system's
-    fonts, made once here rather than by every kernel (about 0.4 s each)."""
+    fonts, made once here rather than by every kernel (about 0.4 s each, and fontconfig,
+    whose configuration the sandbox does not hold, would print an error in a cell)."""
     home = Path(tempfile.mkdtemp(prefix="kernels-home-", dir=scratch.run_folder()))
     cache = home / Path(KERNEL_ENVIRONMENT["MPLCONFIGDIR"]).name
     cache.mkdir()

@@ -68,17 +68,15 @@ class KernelSandbox:
     (regular files and folders only: links, devices and FIFOs are left out, as is every
     path for which ``skip(relative_path)`` is true). Its home (/tmp) starts with a copy
     of the folder ``home``, if given. ``environment`` is added to the sandbox's own
-    (PATH, HOME=/tmp, LANG, one BLAS thread); the host's ``readable`` files and folders
-    are bound read-only at their own paths.
+    (PATH, HOME=/tmp, LANG, one BLAS thread).
 
     Use: ``share`` files, run ``command(argv)`` with ``popen_options()``, call
     ``started`` with the process, and ``close`` when done (idempotent)."""
 
-    def __init__(self, folder, *, skip=None, home=None, environment=None, readable=(), limits=None,
-                 lifetime=LIFETIME, bwrap=None):
+    def __init__(self, folder, *, skip=None, home=None, environment=None, limits=None, lifetime=LIFETIME,
+                 bwrap=None):
         self.launcher = BubblewrapLauncher(limits or KERNEL_LIMITS, bwrap=bwrap)
         self.lifetime, self.environment = lifetime, dict(environment or {})
-        self.readable = {Path(path): Path(path) for path in readable}
         self.uid = UIDS.take() if self.launcher.as_root else None
         self.process = self._timer = self._info = self._info_write = self._stderr = None
         self._pinned = []
@@ -125,8 +123,7 @@ class KernelSandbox:
         environment = _setenv(self.environment)
         start = [sys.executable, "-I", "-S", "-c", START, f"{SHARED_IN_SANDBOX}/home", f"{SHARED_IN_SANDBOX}/files",
                  self.workdir, SOCKETS_IN_SANDBOX, *argv]
-        binds = {**self.readable, self.shared: SHARED_IN_SANDBOX}
-        return (self.launcher.bubblewrap(binds, "--info-fd", str(info_write), *environment)
+        return (self.launcher.bubblewrap({self.shared: SHARED_IN_SANDBOX}, "--info-fd", str(info_write), *environment)
                 + self.launcher.confine(start, self.uid, confine=CONFINE_IN_SANDBOX))
 
     def popen_options(self):
