@@ -123,9 +123,9 @@ class ConfinedProvisioner(LocalProvisioner):
         return kwargs
 
     async def launch_kernel(self, cmd, **kwargs):
-        info = await super().launch_kernel(cmd, **kwargs)
-        sockets = [f"k-{info[f'{channel}_port']}" for channel in CHANNELS]
         try:
+            info = await super().launch_kernel(cmd, **kwargs)
+            sockets = [f"k-{info[f'{channel}_port']}" for channel in CHANNELS]
             await asyncio.to_thread(self.sandbox.started, self.process, sockets, on_expiry=self._expired)
         except BaseException as err:
             self._close()

@@ -19,7 +19,7 @@ from test_nbgrader_workflow import cell_scores, edit_cell, nbgrader
 
 from autograder import nbgrader_kernel
 from autograder.grade import grade_submission
-from autograder.sandbox import scratch
+from autograder.sandbox import SandboxUnavailable, scratch
 from autograder.sandbox.kernel import SOCKETS_IN_SANDBOX, FolderRefused, KernelSandbox
 from conftest import RELEASE, ROOT, SOLUTIONS
 
@@ -218,6 +218,14 @@ def execute(code, folder):
 def test_a_kernel_flooding_nbgrader_with_output_costs_its_notebook(tmp_path, flood, error):
     with pytest.raises(error):
         execute(flood, tmp_path)
+
+
+def test_where_bubblewrap_cannot_run_no_kernel_starts(tmp_path, monkeypatch):
+    """Never a kernel with the course in view: one sentence names the way out."""
+    monkeypatch.setattr(nbgrader_kernel, "bubblewrap_works", lambda: False)
+    with pytest.raises(SandboxUnavailable, match=r"install the Debian package 'bubblewrap'.*"
+                                                 r"c\.Execute\.kernel_name = 'python3'"):
+        execute("print('unconfined')", tmp_path)
 
 
 # The sandbox on its own, with small stand-ins for a kernel.
