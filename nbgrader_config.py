@@ -6,7 +6,7 @@ never creates a stray gradebook elsewhere.
 import os
 from pathlib import Path
 
-from autograder import assignments
+from autograder import assignments, nbgrader_kernel
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -68,6 +68,12 @@ c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPrep
                                        GradeModuleCells, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 # Every output is in once the last cell ran; waiting for the kernel to exit costs about 0.3 s a notebook.
 c.Execute.shutdown_kernel = "immediate"
+# Every notebook's kernel (autograde and validate) runs in a sandbox of its own: its own
+# uid, no network, limits, and nothing of the course but a copy of the student's folder
+# (autograder/nbgrader_kernel.py, docs/sandbox.md). The notebooks' switches reach it.
+nbgrader_kernel.register()
+c.Execute.kernel_name = nbgrader_kernel.KERNEL_NAME
+c.ConfinedProvisioner.environment.extend(["BATCHNORM_FULL_EXPERIMENTS", "BATCHNORM_SMOKE"])
 # Feedback shows the checks' sentences, never hidden tests or the tracebacks that quote them,
 # and wraps long lines.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ShortTracebacks, CSSHTMLHeaderPreprocessor,

@@ -185,6 +185,16 @@ def test_autograde_runs_the_small_experiments_without_figures(course):
     assert not setup.outputs
 
 
+def test_the_sandboxed_kernel_changes_nothing_in_an_honest_notebook(course):
+    """The solution's notebooks run in their kernel's sandbox without an error or a
+    warning in any cell."""
+    folder, _ = course
+    for path in sorted((folder / "autograded" / "solution" / "batchnorm").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get("outputs", []):
+                assert out.output_type != "error" and out.get("name") != "stderr", (path.name, cell.id, out)
+
+
 def test_only_a_real_edit_of_a_locked_cell_is_reported(course):
     _, log = course
     changed = {line.split(" for cell ")[1].split()[0] for line in log.splitlines() if "has changed" in line}
