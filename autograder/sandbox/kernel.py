@@ -123,8 +123,13 @@ class KernelSandbox:
         environment = _setenv(self.environment)
         start = [sys.executable, "-I", "-S", "-c", START, f"{SHARED_IN_SANDBOX}/home", f"{SHARED_IN_SANDBOX}/files",
                  self.workdir, SOCKETS_IN_SANDBOX, *argv]
-        return (self.launcher.bubblewrap({self.shared: SHARED_IN_SANDBOX}, "--info-fd", str(info_write), *environment)
-                + self.launcher.confine(start, self.uid, confine=CONFINE_IN_SANDBOX))
+        # A kernel serves nbgrader over Unix sockets, so it keeps the socket calls the
+        # grader's child is refused; its /tmp (its home, the folder's copy) has the files cap.
+        launcher = self.launcher
+        return (launcher.bubblewrap({self.shared: SHARED_IN_SANDBOX}, "--info-fd", str(info_write),
+                                    *launcher.scratch_files_capability(), *environment)
+                + launcher.confine(start, self.uid, confine=CONFINE_IN_SANDBOX,
+                                   settings=["sockets=allow", *launcher.scratch_files_setting()]))
 
     def popen_options(self):
         """What ``subprocess.Popen`` needs besides the command: bubblewrap's own
