@@ -7,35 +7,29 @@ student everything in the file and cannot show anything later, so a hidden check
 feedback is left out unless the visibility is ``visible``: with ``hidden`` the hidden
 checks are one line of points, otherwise each shows its name and points only. A
 submission that cannot be graded (a module missing) is ``gradable: false``, which
-costs the student no attempt. The file stays under PrairieLearn's 1 MB cap.
+costs the student no attempt. The file stays under PrairieLearn's 1 MB cap. Control
+characters (terminal escapes, which PrairieLearn would render as colours) are replaced,
+as in every report (``reports/escape.plain``).
 """
 import json
-import re
 
 from ..kit.report import group_scores
+from ..reports.escape import plain
 from ..reports.results import MAX_OUTPUTS, bounded
 
 MAX_BYTES = 1_000_000  # PrairieLearn's cap on results.json
 HIDDEN = "The feedback of hidden checks is not shown; their points count in your score."
-# Control characters (terminal escapes among them) would reach the student's page:
-# PrairieLearn renders a message's terminal colours.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _plain(text):
-    return _CONTROL.sub("", text)
-
 
 def results_dict(result, hidden_visibility=None, total=MAX_OUTPUTS):
     """The graded ``result`` as PrairieLearn reads it, its checks' feedback cut to
     ``total`` characters in all."""
     shown = hidden_visibility in (None, "visible")
     tests, withheld = [], []
-    for o in bounded(result.outcomes, total):
+    for o in bounded(result.outcomes, total=total):
         test = {"name": o.check.name, "points": o.score, "max_points": float(o.check.points)}
         if shown or not o.check.hidden:
             tests.append({**test, "description": f"{o.check.group}: {', '.join(o.check.tags)}",
-                          "message": _plain(o.output)})
+                          "message": o.output})
         elif hidden_visibility == "hidden":
             withheld.append(o)
         else:
@@ -47,7 +41,7 @@ def results_dict(result, hidden_visibility=None, total=MAX_OUTPUTS):
     parts = "\n".join(f"{group}: {score:g} / {points:g}" for group, (score, points)
                       in group_scores(result.outcomes).items())
     return {"gradable": True, "score": result.score / result.max_score if result.max_score else 0.0,
-            "message": _plain(" ".join(filter(None, [result.notice, graded]))),
+            "message": plain(" ".join(filter(None, [result.notice, graded]))),
             "output": f"Points per part:\n{parts}", "tests": tests}
 
 

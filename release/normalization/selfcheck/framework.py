@@ -6,6 +6,7 @@ A check is a function ``check(student, ref)`` that calls the student's code thro
 with a sentence for the student when something is wrong. It never sees how the
 student's code is run (in this process, or in a sandboxed child).
 """
+import contextlib
 from dataclasses import dataclass, field
 
 
@@ -63,15 +64,37 @@ class StudentError(Exception):
     misconception = None
 
 
+@contextlib.contextmanager
+def calling(context):
+    """An exception the student's code raises inside says which call it came from
+    (``context``, e.g. "in test mode with no running_mean in bn_param"), for a call
+    whose arguments may explain it. Other failures (a missing module, a time-out)
+    are the same whatever the call, and are left as they are."""
+    try:
+        yield
+    except StudentError as err:
+        if not err.raised:
+            raise
+        first, _, rest = str(err).partition("\n")
+        raise StudentError(f"{first.rstrip('.')}, called {context}." + (f"\n{rest}" if rest else ""),
+                           err.raised) from None
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
     group: str
     points: float
-    tags: tuple
+    tags: tuple  # every student function the check calls
     func: object
     visibility: str = "visible"
     hidden: bool = False  # hidden checks may be shown later (Gradescope's after_due_date)
+    judges: str = ""  # the function whose result it judges (default: the last of its tags)
+    rank: tuple = ()  # (group, function) in the assignment's order: the order checks run and are shown in
+
+    @property
+    def function(self):
+        return self.judges or self.tags[-1]
 
 
 @dataclass
@@ -96,13 +119,20 @@ class Suite:
     hidden: bool = False
     checks: list = field(default_factory=list)
 
-    def check(self, name, *, group, points, tags):
+    def check(self, name, *, group, points, tags, judges=None):
+        """Register a check of ``group`` worth ``points``. ``tags`` name every student
+        function it calls, those it needs first (a forward pass for its backward) before
+        the one it judges; ``judges`` names that one when it is not the last tag."""
+        judges = judges or tags[-1]
         unknown = set(tags) - set(self.assignment.functions)
-        if group not in self.assignment.groups or unknown:
-            raise ValueError(f"check {name!r}: unknown group {group!r} or tags {sorted(unknown)}")
+        if group not in self.assignment.groups or unknown or judges not in tags:
+            raise ValueError(f"check {name!r}: unknown group {group!r} or tags {sorted(unknown)}, or it judges "
+                             f"{judges!r}, which is not among its tags")
+        rank = (self.assignment.groups.index(group), list(self.assignment.functions).index(judges))
 
         def register(func):
-            self.checks.append(Check(name, group, points, tuple(tags), func, self.visibility, self.hidden))
+            self.checks.append(Check(name, group, points, tuple(tags), func, self.visibility, self.hidden,
+                                     judges, rank))
             return func
         return register
 
@@ -122,21 +152,62 @@ def run_check(check, student, ref):
 
 
 def run_checks(checks, student, ref):
-    return say_each_cause_once([run_check(check, student, ref) for check in checks])
+    """Run ``checks`` in the assignment's order (by group, then by the function they
+    judge, public checks first), so that every front end shows a function's checks
+    together; each cause is explained in full once."""
+    return say_each_cause_once([run_check(check, student, ref) for check in sorted(checks, key=lambda c: c.rank)])
+
+
+def cause_keys(outcome):
+    """What makes outcomes share a cause: a stated cause (or a note, for a pass), a
+    known mistake, or, for a failure, the very same sentence."""
+    keys = [k for k in (outcome.cause, outcome.misconception and f"misconception {outcome.misconception}") if k]
+    return keys if outcome.passed else [*keys, f"sentence {outcome.output}"]
+
+
+def causes(outcomes):
+    """The outcomes that fail or carry a note, in groups that share a cause, each in
+    the order its outcomes ran; the groups in the order they first show up."""
+    groups, of_key = [], {}
+    for o in outcomes:
+        keys = cause_keys(o)
+        if not keys:
+            continue
+        group = next((of_key[k] for k in keys if k in of_key), None)
+        if group is None:
+            group = []
+            groups.append(group)
+        group.append(o)
+        of_key.update(dict.fromkeys(keys, group))
+    return groups
+
+
+BRIEF = 120  # characters of a check's own first line kept where the cause is explained under another check
+
+
+def brief(line):
+    """A long first line in a few words: its first sentence, or what comes before its
+    first colon (what happened, without the details), or its first words."""
+    if len(line) <= BRIEF:
+        return line
+    ends = [i for i in (line.find(". "), line.find(": ")) if 0 < i < BRIEF]
+    return line[:min(ends)] if ends else line[:BRIEF].rsplit(" ", 1)[0] + " \u2026"
 
 
 def say_each_cause_once(outcomes):
-    """A cause (a known mistake, a wrong shape, a crash, a note) is explained in the
-    first check it shows up in; later ones refer to that check in a few words."""
-    first = {}
-    for o in outcomes:
-        keys = [k for k in (o.cause, o.misconception and f"misconception {o.misconception}") if k]
-        seen = next((first[k] for k in keys if k in first), None)
-        if seen is None:
-            first.update(dict.fromkeys(keys, o.check.name))
-        elif o.passed:
-            o.output = "Passed."
-        else:
-            what = o.output.split("\n", 1)[0] if o.misconception and not o.cause else ""
-            o.output = f"{what} Same cause as in \u201c{seen}\u201d.".strip()
+    """A cause (a known mistake, a wrong shape, a crash, a note) is explained in full
+    in the first check it shows up in; every later check it costs says briefly, in its
+    own words, what it found there, and where the whole explanation is."""
+    for first, *later in causes(outcomes):
+        where = f"\u201c{first.check.name}\u201d"
+        for o in later:
+            line = o.output.split("\n", 1)[0]
+            if o.passed:
+                o.output = f"Passed, judged as the note under {where} says."
+            elif o.misconception:
+                o.output = f"{brief(line)} The likely misconception is explained under {where}."
+            elif line != first.output:
+                o.output = f"{brief(line).rstrip('.')} (explained in full under {where})."
+            else:
+                o.output = line
     return outcomes

@@ -1,10 +1,17 @@
 """Comparisons that explain themselves: each failure says what was tried, what was
-expected, what came back and, when the wrong answer is one a known mistake gives,
-which misconception it points to.
+expected, what came back and, when the wrong answers are the ones a known mistake
+gives, which misconception it points to.
 
 A value is judged apart from its shape: an array that holds the right numbers in a
 layout that differs only by axes of length 1 (``(1, D)`` for ``(D,)``) passes a value
 check, and only the check of that output's shape (``assert_shape``) fails.
+
+A function may return several outputs (a forward pass's output and running
+averages, a backward pass's three gradients). Each is judged by a check of its own,
+but a known mistake is named only when the call's answers are that mistake's on
+every output: ``call`` lists the call's other outputs as ``(got, Expected)`` pairs,
+and a mistake that changes one of them must have changed it the way the student's
+code did, while the outputs it leaves alone must be right.
 """
 from dataclasses import dataclass, field
 
@@ -62,10 +69,11 @@ def same_layout(shape, target):
     return tuple(n for n in shape if n != 1) == tuple(n for n in target if n != 1)
 
 
-def plain_array(got, what, *, shape=None, floating=True, expected=None):
+def plain_array(got, what, *, shape=None, floating=True, expected=None, call=()):
     """The student's value as a plain ndarray of ``shape`` (or the same numbers in a
     layout that differs only by axes of length 1), or a CheckFailed saying why not.
-    ``expected`` lets a known mistake that returns no array be recognised."""
+    ``expected`` (with the ``call``'s other outputs) lets a known mistake that returns
+    no array be recognised."""
     if isinstance(got, SubclassArray):
         raise CheckFailed(f"{what} is a {got.type_name}, a subclass of numpy.ndarray; return a plain "
                           "numpy array (np.asarray does not strip subclasses, np.array(..., subok=False) does).",
@@ -73,11 +81,11 @@ def plain_array(got, what, *, shape=None, floating=True, expected=None):
     if isinstance(got, Opaque) or not isinstance(got, np.ndarray):
         kind = got.type_name if isinstance(got, Opaque) else type(got).__name__
         fail(f"{what} should be a numpy array, but it is a {kind}.", f"{what} is a {kind}",
-             recognised(expected, lambda wrong: wrong is None and got is None))
+             recognised(expected, lambda wrong: wrong is None and got is None, call))
     if shape is not None and got.shape != tuple(shape):
         if not same_layout(got.shape, shape):
             raise CheckFailed(f"{what} has shape {got.shape}; expected {tuple(shape)}.",
-                              cause=f"{what} has shape {got.shape}")
+                              cause=f"{what} has the wrong shape")
         got = got.reshape(shape)
     if floating and got.dtype.kind != "f":
         raise CheckFailed(f"{what} has dtype {got.dtype}; expected a floating-point array.",
@@ -86,21 +94,22 @@ def plain_array(got, what, *, shape=None, floating=True, expected=None):
         bad = np.argwhere(~np.isfinite(got))[0]
         fail(f"{what} holds NaN or inf (first at index {tuple(int(i) for i in bad)}); look for a division by "
              "zero or the square root of a negative number.", f"{what} holds NaN",
-             recognised(expected, lambda wrong: close(got, wrong, equal_nan=True)))
+             recognised(expected, lambda wrong: close(got, wrong, equal_nan=True), call))
     return got
 
 
-def assert_shape(got, expected, *, what, function):
+def assert_shape(got, expected, *, what, function, call=()):
     """The shape contract of one output, judged on its own: a value of the right
     numbers in the wrong layout fails here, and only here."""
     want = np.shape(expected.value if isinstance(expected, Expected) else expected)
-    got = plain_array(got, what, floating=False, expected=expected)
+    got = plain_array(got, what, floating=False, expected=expected, call=call)
     if got.shape != want:
-        mistake = recognised(expected, lambda wrong: isinstance(wrong, np.ndarray) and wrong.shape == got.shape)
+        mistake = recognised(expected, lambda wrong: isinstance(wrong, np.ndarray) and wrong.shape == got.shape,
+                             call)
         layout = (" It holds the right number of values: keep the shape of the contract, e.g. sum or average "
                   "over axis 0 without keepdims=True." if same_layout(got.shape, want) else "")
         fail(f"{what} has shape {got.shape}; {function}'s contract says {want}.{layout}",
-             f"{what} has shape {got.shape}", mistake)
+             f"{what} has the wrong shape", mistake)
     return got
 
 
@@ -110,12 +119,24 @@ def fail(sentence, cause, mistake):
                       misconception=mistake)
 
 
-def recognised(expected, matches):
-    """(id, sentence) of the first known mistake of the checked function whose answer ``matches``."""
+def recognised(expected, matches, call=()):
+    """(id, sentence) of the first known mistake of the checked function whose answer
+    ``matches`` and whose answers on the ``call``'s other outputs are the student's."""
     if not isinstance(expected, Expected):
         return None
     return next(((a.id, a.sentence) for a in expected.alternates
-                 if a.function == expected.function and matches(a.value)), None)
+                 if a.function == expected.function and matches(a.value) and consistent(a.id, call)), None)
+
+
+def consistent(mistake_id, call):
+    """Whether every ``(got, Expected)`` of ``call`` is what the mistake gives there:
+    its own answer where it changes that output, the right one where it does not."""
+    for got, expected in call:
+        alternate = expected.alternate(mistake_id) if isinstance(expected, Expected) else None
+        want = alternate.value if alternate else getattr(expected, "value", expected)
+        if not (got is want if want is None or want is MISSING else close(got, want, 1e-5, equal_nan=True)):
+            return False
+    return True
 
 
 def close(got, want, rtol=1e-6, atol=1e-8, equal_nan=False):
@@ -127,15 +148,16 @@ def close(got, want, rtol=1e-6, atol=1e-8, equal_nan=False):
             and np.allclose(got.reshape(want.shape), want, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
+def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint="", call=()):
     """Compare the student's array with the expected one (an Expected or an array).
 
     ``what`` names the value ("out of batchnorm_forward"), ``tried`` describes the
-    inputs in words, never in code."""
+    inputs in words, never in code; ``hint`` says in words what differs when no known
+    mistake explains it; ``call`` holds the call's other outputs (see above)."""
     if not isinstance(expected, Expected):
         expected = Expected(expected)
     want = np.asarray(expected.value)
-    got = plain_array(got, what, shape=want.shape, floating=want.dtype.kind == "f", expected=expected)
+    got = plain_array(got, what, shape=want.shape, floating=want.dtype.kind == "f", expected=expected, call=call)
     if close(got, want, rtol, atol):
         return got
     diff = np.abs(got.astype(np.float64) - want)
@@ -144,7 +166,7 @@ def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
              f"  expected: {show(want)}",
              f"  got:      {show(got)}",
              f"  largest difference {diff.max():.3g} at index {tuple(int(i) for i in worst)}."]
-    mistake = known_mistake(got, expected, rtol, atol)
+    mistake = known_mistake(got, expected, rtol, atol, call)
     if mistake:
         lines.append(MISCONCEPTION + mistake[1])
     elif hint:
@@ -152,9 +174,10 @@ def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint=""):
     raise CheckFailed("\n".join(lines), misconception=mistake)
 
 
-def known_mistake(got, expected, rtol=1e-6, atol=1e-8):
-    """(id, sentence) of the known mistake whose answer ``got`` matches, or None."""
-    return recognised(expected, lambda wrong: close(got, wrong, rtol, atol))
+def known_mistake(got, expected, rtol=1e-6, atol=1e-8, call=()):
+    """(id, sentence) of the known mistake whose answers ``got`` (and the ``call``'s
+    other outputs) match, or None."""
+    return recognised(expected, lambda wrong: close(got, wrong, rtol, atol), call)
 
 
 def assert_true(condition, message):

@@ -1,6 +1,7 @@
 """The parent's side: start the child, send calls, enforce a time limit per call
 and a time budget per submission, drain the child's output, and turn every failure
-into a sentence for the student.
+into a sentence for the student. Every write to the child and every read from it
+has the call's deadline, so no child, whatever it does, can block the parent.
 """
 import fcntl
 import os
@@ -72,7 +73,9 @@ class Launcher:
     def popen_options(self):
         return {"start_new_session": True}
 
-    def stop(self, process):
+    def stop(self, process, within=None):
+        """Stop the child; a sandbox also removes what it left, taking at most ``within``
+        seconds (None: as long as it needs) before it discards what is not clean yet."""
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -125,6 +128,7 @@ class ChildRunner:
         self.timeout = timeout
         self.budget = budget
         self._spent = 0.0  # seconds taken by the calls so far
+        self._call_started = None  # when the call under way started
         self.launcher = launcher or Launcher()
         self.output_limit = output_limit
         self._process = self._responses = None
@@ -143,19 +147,24 @@ class ChildRunner:
             raise StudentError(self._hung[function])
         if self._spent >= self.budget:
             raise StudentError(self._budget_sentence())
-        started = time.monotonic()
+        self._call_started = time.monotonic()
         try:
-            return self._call(function, args, kwargs, keep, started)
+            return self._call(function, args, kwargs, keep)
         finally:
-            self._spent += time.monotonic() - started
+            self._spent += time.monotonic() - self._call_started
+            self._call_started = None
 
-    def _call(self, function, args, kwargs, keep, started):
+    def _budget_left(self):
+        under_way = time.monotonic() - self._call_started if self._call_started is not None else 0.0
+        return self.budget - self._spent - under_way
+
+    def _call(self, function, args, kwargs, keep):
         request = {"module": self.functions[function], "function": function, "args": list(args),
                    "kwargs": kwargs, "keep": list(keep)}
         for drain in self._drains:
             drain.take()
         try:
-            reply = self._exchange(function, wire.encode(request, _ENCODERS), started)
+            reply = self._exchange(function, wire.encode(request, _ENCODERS))
         except (BrokenPipeError, wire.WireError, _Died) as err:
             timed_out = isinstance(err, _Died) and err.args[0]
             # A child that stopped answering is given a moment to finish dying, so
@@ -179,28 +188,28 @@ class ChildRunner:
             raise StudentError(f"the process running {function} answered out of protocol")
         return Call(reply.get("value"), tuple(args_after), output)
 
-    def _exchange(self, function, request, started):
+    def _exchange(self, function, request):
         """Send a request and read its reply. The child acknowledges a request
-        before it runs any student code; one that fails before that was left
-        broken by an earlier call (which, say, closed the runner's pipe), so the
-        request goes once more, to a fresh child."""
+        before it runs any student code; one that fails before that (that stops
+        reading requests, or sends no receipt) was left broken by an earlier call
+        (which, say, closed the runner's pipe, or still runs), so the request goes
+        once more, to a fresh child."""
         for retry in (True, False):
             process = self._process or self._start()
             try:
-                process.stdin.write(request)
-                process.stdin.flush()
-                self._arm(function, started)
+                self._arm(function)
+                self._send(process, request)
                 receipt = self._responses.read(len(wire.RECEIPT))
                 if not receipt:
                     raise _Died(None)
                 if receipt != wire.RECEIPT:
                     raise wire.WireError("the request was not acknowledged")
-            except (BrokenPipeError, wire.WireError, _Died):
+            except (BrokenPipeError, wire.WireError, _Died) as err:
                 if not retry:
                     raise
-                self.close(grace=1.0)
+                self.close(grace=0 if isinstance(err, _Died) and err.args[0] else 1.0)  # late: no use waiting
                 continue
-            self._arm(function, started)
+            self._arm(function)
             tree = wire.read_message(self._responses)
             if tree is None:
                 raise _Died(None)
@@ -209,10 +218,23 @@ class ChildRunner:
                 raise _Died(self._responses.late)
             return reply
 
-    def _arm(self, function, started):
-        """Set the deadline of the next read: the call's time limit, or what is left of the budget."""
+    def _send(self, process, request):
+        """Write ``request`` to the child's standard input (non-blocking) by the deadline
+        of the reads: a child that stops reading is late, never able to block the parent."""
+        fd, unsent = process.stdin.fileno(), memoryview(request)
+        while unsent:
+            try:
+                unsent = unsent[os.write(fd, unsent):]
+            except BlockingIOError:
+                left = self._responses.deadline - time.monotonic()
+                if left <= 0:
+                    raise _Died(self._responses.late) from None
+                select.select([], [fd], [], left)
+
+    def _arm(self, function):
+        """Set the deadline of the next exchange: the call's time limit, or what is left of the budget."""
         now = time.monotonic()
-        left = self.budget - self._spent - (now - started)
+        left = self._budget_left()
         if left < self.timeout:
             self._responses.deadline, self._responses.late = now + left, self._budget_sentence()
         else:
@@ -257,6 +279,7 @@ class ChildRunner:
             raise
         finally:
             os.close(write_fd)
+        os.set_blocking(self._process.stdin.fileno(), False)
         self._responses = _Channel(read_fd)
         self._drains = [_Drain(self._process.stdout, self.output_limit),
                         _Drain(self._process.stderr, self.output_limit)]
@@ -273,7 +296,9 @@ class ChildRunner:
                 process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 pass
-        self.launcher.stop(process)
+        # What the child left is removed in the time left to its submission (at most a
+        # call's time limit): its cleanup costs nobody else.
+        self.launcher.stop(process, within=max(0.0, min(self.timeout, self._budget_left())))
         self._last_returncode = process.wait()
         for stream in (process.stdin, self._responses):
             try:

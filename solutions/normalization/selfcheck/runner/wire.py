@@ -10,8 +10,9 @@ rather than believed.
 Every message is bounded (the MAX_ constants): the receiver measures a header's
 size, depth and number of values on its bytes before parsing it, so a hostile
 message costs milliseconds and a few MiB, never a tree of millions of objects; and
-it cuts every string to MAX_TEXT characters. The bounds were set from a full
-grading of the reference, whose largest messages are given beside each.
+every string it decodes comes out as ``text`` makes it: valid UTF-8, at most
+MAX_TEXT characters. The bounds were set from a full grading of the reference,
+whose largest messages are given beside each.
 """
 import json
 import math
@@ -42,6 +43,9 @@ _LENGTH = struct.Struct("<Q")
 RECEIPT = _LENGTH.pack(len(b'"received"')) + b'"received"'
 _STRING = re.compile(rb'"[^"]*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# A JSON escape can carry a lone surrogate (an exception message made with "\ud800"
+# in Python), which no UTF-8 file can hold; json.loads has already joined every valid pair.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class WireError(ValueError):
@@ -59,6 +63,13 @@ def cut(text, limit=MAX_TEXT):
         return text
     keep = max(0, limit - len(f"\n[... {len(text)} more characters cut]"))
     return f"{text[:keep]}\n[... {len(text) - keep} more characters cut]"
+
+
+def text(value):
+    """A string from the other side, made safe once, where it is decoded: each lone
+    surrogate replaced by U+FFFD, so that it encodes as UTF-8 wherever it lands,
+    and cut to MAX_TEXT characters."""
+    return cut(value if value.isascii() else _SURROGATE.sub("\ufffd", value))
 
 
 class Opaque:
@@ -188,7 +199,7 @@ def decode(tree, stream, extra=None):
 def _decode(tree, stream, extra, received):
     kind = type(tree)  # one of JSON's: str, list, dict, int, float, bool, None
     if kind is str:
-        return cut(tree)
+        return text(tree)
     if kind is list:
         return [_decode(v, stream, extra, received) for v in tree]
     if kind is not dict:
@@ -197,11 +208,11 @@ def _decode(tree, stream, extra, received):
     if tag == "array":
         return _decode_array(tree, stream, received)
     if tag == "dict":
-        return {cut(k): _decode(v, stream, extra, received) for k, v in _field(tree, "items", dict).items()}
+        return {text(k): _decode(v, stream, extra, received) for k, v in _field(tree, "items", dict).items()}
     if tag == "tuple":
         return tuple(_decode(v, stream, extra, received) for v in _field(tree, "items", list))
     if tag == "opaque":
-        return Opaque(cut(_field(tree, "type", str)))
+        return Opaque(text(_field(tree, "type", str)))
     if tag in extra:
         return extra[tag](tree)
     raise WireError(f"unknown tag {cut(repr(tag), 40)}")
@@ -225,7 +236,7 @@ def _decode_array(tree, stream, received):
         return array[()]
     array = array.copy()  # writable, and owning its memory
     subclass = tree.get("subclass")
-    return SubclassArray(array, cut(str(subclass))) if subclass else array
+    return SubclassArray(array, text(str(subclass))) if subclass else array
 
 
 class SubclassArray:
