@@ -23,6 +23,7 @@ from autograder.kit.report import group_scores
 from autograder.kit.runner import ChildRunner
 from autograder.reference import LiveReference
 from autograder.reports.results import results_dict
+from autograder.reports.tables import feedback_markdown
 from conftest import ROOT, load_module
 from hostile.support import explained_once
 
@@ -98,10 +99,12 @@ def test_reference_solution_earns_full_marks(demo):
 def test_untouched_release_earns_zero_and_says_once_per_function_that_it_is_a_stub(demo):
     result = demo["untouched-release"]
     assert result.score == 0
-    stated = {f: sum(f"{f} is still the stub" in o.output for o in result.outcomes)
-              for f in NORMALIZATION.spec.functions}
     # A backward pass's checks need its forward pass's cache, so they stop at the forward's stub.
-    assert stated == {f: int(f.endswith("_forward")) for f in stated}
+    stub_of = {f: f.replace("_backward", "_forward") for f in NORMALIZATION.spec.functions}
+    for o in result.outcomes:
+        assert o.output.startswith(f"{stub_of[o.check.function]} is still the stub"), (o.check.name, o.output)
+    text = feedback_markdown(result)
+    assert {f: text.count(f"{f} is still the stub") for f in stub_of} == {f: int(stub_of[f] == f) for f in stub_of}
 
 
 def test_correct_work_written_differently_earns_full_marks():
