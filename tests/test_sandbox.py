@@ -102,3 +102,20 @@ def test_confine_refuses_the_calls_that_could_outlive_a_child(settings):
     refused = {name for name, error in probed["errors"].items() if error == errno.EPERM}
     assert refused == set(numbers) - (set(confine.SOCKETS) if settings else set())
     assert probed["pid"] and probed["numpy"] == 3.0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands out sandbox uids")
+def test_graders_with_different_temporary_folders_never_share_a_uid(tmp_path):
+    """A uid held by one grader is never handed to another, whatever TMPDIR each has:
+    both would otherwise kill every process of that uid, the other's children too."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "from autograder.sandbox.launchers import UIDS; print(UIDS.take(), flush=True); "
+                               "import sys; sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+    try:
+        held = int(holder.stdout.readline())
+        uid = sandbox.launchers.UIDS.take()
+        sandbox.launchers.UIDS.give_back(uid)
+        assert uid != held
+    finally:
+        holder.communicate("")

@@ -53,6 +53,12 @@ class SandboxUnavailable(RuntimeError):
     """The sandbox was asked for but cannot run here."""
 
 
+# One folder of locks for every grader of the machine, whatever its TMPDIR: two graders
+# that looked in different folders would hand out the same uid, and each would kill the
+# other's children with its own. Only root takes uids; /run is root's and never aged.
+UID_LOCKS = Path("/run" if os.path.isdir("/run") else "/tmp") / "autograder-sandbox-uids"
+
+
 class UidPool:
     """Unprivileged uids, one per running child, so that one submission's
     processes never count against another's process limit (RLIMIT_NPROC is per
@@ -61,7 +67,7 @@ class UidPool:
 
     def __init__(self, first, locks=None):
         self.first = first
-        self.locks = locks or Path(tempfile.gettempdir()) / "autograder-sandbox-uids"
+        self.locks = locks or UID_LOCKS
         self.held, self.lock = {}, threading.Lock()
 
     def take(self):
