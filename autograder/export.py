@@ -25,6 +25,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from .reports.escape import csv_cell
 from .reports.files import write_atomic
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -32,8 +33,6 @@ MATCHED_BY = ("SIS Login ID", "SIS User ID")
 POINTS_POSSIBLE = "    Points Possible"  # as Canvas writes it: the importer looks for the words
 LONG_COLUMNS = ("student", "assignment", "score", "max_score")
 GRADER_FAILED = "grader failed"  # grades.csv's status of a submission the grader could not grade
-# A cell a spreadsheet would read as a formula (OWASP's list: = + - @, tab, carriage return).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportError(Exception):
@@ -50,13 +49,6 @@ class Grade:
     max_score: float
     source: str  # where it came from, for the lists: "grades.csv row 4"
     why: str = ""
-
-
-def spreadsheet_safe(cell):
-    """``cell`` as text that no spreadsheet evaluates: a leading ' keeps a cell that
-    starts like a formula a plain string."""
-    text = str(cell)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def number(value):
@@ -179,7 +171,7 @@ def long_csv(grades):
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(LONG_COLUMNS)
     for g in sorted(grades, key=lambda g: (g.student, g.assignment)):
-        writer.writerow([spreadsheet_safe(g.student), spreadsheet_safe(g.assignment), number(g.score),
+        writer.writerow([csv_cell(g.student), csv_cell(g.assignment), number(g.score),
                          number(g.max_score)])
     return buffer.getvalue()
 
@@ -241,7 +233,7 @@ def canvas_csv(grades, roster_path, column):
                      f"makes it {points}, the grader's total")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*CANVAS_COLUMNS, spreadsheet_safe(column)])
+    writer.writerow([*CANVAS_COLUMNS, csv_cell(column)])
     writer.writerow([POINTS_POSSIBLE, "", "", "", "", points])
     no_grade = []
     for index, row in enumerate(students):
@@ -255,7 +247,7 @@ def canvas_csv(grades, roster_path, column):
             why = grade.why
         if grade is None or grade.score is None:
             no_grade.append((_who(row, field), why))
-        writer.writerow([spreadsheet_safe(row[field[name]]) if name in field else "" for name in CANVAS_COLUMNS]
+        writer.writerow([csv_cell(row[field[name]]) if name in field else "" for name in CANVAS_COLUMNS]
                         + [number(grade.score) if grade is not None else ""])
     graded = len(students) - len(no_grade)
     return CanvasExport(buffer.getvalue(), graded, len(students), unmatched, no_grade, notes)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.export import FORMULA_START, grades_from_csv, read_table, spreadsheet_safe
+from autograder.export import grades_from_csv, read_table
+from autograder.reports.escape import CSV_FORMULA, csv_cell
 from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
 COLUMN = "Batch normalization (1234)"
@@ -274,16 +275,17 @@ def test_bad_input_is_one_sentence_and_writes_nothing(case, message, tmp_path, r
 
 
 def test_no_exported_cell_can_become_a_formula(graded_class, roster, gradebook, tmp_path):
-    for start in FORMULA_START:
-        assert spreadsheet_safe(f"{start}1+1") == f"'{start}1+1"
-    assert spreadsheet_safe("alice") == "alice" and spreadsheet_safe("") == ""
+    for start in CSV_FORMULA:
+        assert csv_cell(f"{start}1+1") == f"'{start}1+1"
+    assert not csv_cell("\t=1").startswith(("\t", "=")) and not csv_cell("\r=1").startswith(("\r", "="))
+    assert csv_cell("alice") == "alice" and csv_cell("") == ""
     outputs = [tmp_path / "canvas.csv", tmp_path / "long.csv"]
     run_cli("export", "canvas", "--grades", graded_class / "grades.csv", "--roster", roster, "--assignment-column",
             "=1+1", "--out", outputs[0])
     run_cli("export", "long", "--gradebook", gradebook, "--out", outputs[1], cwd=tmp_path)
     cells = [cell for out in outputs for row in rows_of(out) for cell in row]
     assert cells and "'=1+1" in cells
-    assert [cell for cell in cells if cell.startswith(FORMULA_START)] == []
+    assert [cell for cell in cells if cell.startswith((*CSV_FORMULA, "\t", "\r"))] == []
 
 
 def test_tables_are_read_whatever_the_spreadsheet_saved(tmp_path):

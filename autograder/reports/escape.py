@@ -36,7 +36,9 @@ _AUTOLINK = re.compile(r":(?=/)|(?<=\w)\.(?=\w)")
 # setext underline start with characters escaped anywhere).
 _BULLET = re.compile(r"^[-+]")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])")
-CSV_FORMULA = ("=", "+", "-", "@")  # what makes a spreadsheet read a cell as a formula
+# What makes a spreadsheet read a cell as a formula (OWASP's list; a leading tab or
+# carriage return, the rest of it, is a control character that ``shown`` replaces).
+CSV_FORMULA = ("=", "+", "-", "@")
 
 
 def shown(text, limit=None):
