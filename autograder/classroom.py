@@ -42,12 +42,15 @@ def no_modules(graded):
 
 
 def unique_names(names):
-    """A file-safe name per submission (ASCII letters, digits, ``._-``, starting with
-    a letter or a digit, at most NAME_LIMIT characters), made unique if needed, and
-    never one that would overwrite the class files."""
+    """A file-safe name per submission (ASCII letters, digits, ``._-+@``, starting and
+    ending with a letter or a digit, at most NAME_LIMIT characters), made unique if
+    needed, and never one that would overwrite the class files. ``+`` and ``@`` stay so
+    that a group's ``sid1+sid2`` and an e-mail address still name their students (a
+    gradebook export matches them); a name that starts with a letter or a digit is
+    never a spreadsheet formula."""
     unique, taken = [], set(RESERVED)
     for raw in names:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._-")[:NAME_LIMIT].rstrip("._-") or "submission"
+        base = re.sub(r"[^A-Za-z0-9._+@-]+", "_", raw).strip("._-+@")[:NAME_LIMIT].rstrip("._-+@") or "submission"
         name, n = base, 1
         while name in taken:
             n += 1

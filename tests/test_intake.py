@@ -487,10 +487,16 @@ def test_every_kind_of_name_becomes_a_file_safe_bounded_row(tmp_path, name):
         rows = finder.find([folder])
     assert [row.status for row in rows] == ["graded", "graded"]
     names = unique_names([row.name for row in rows])
-    assert all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", n) for n in names), names
+    assert all(re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._+@-]{0,98}[A-Za-z0-9])?", n) for n in names), names
     for row in rows:
         assert row.source.encode("utf-8") and not re.search(r"[\x00-\x1f\x7f-\x9f\u202e]", row.source)
         assert len(row.source) <= intake.SOURCE_LIMIT
+
+
+def test_a_group_and_an_email_address_keep_naming_their_students():
+    """A gradebook export matches rows to students by these names."""
+    assert unique_names(["1111+2222", "alice@uni.edu", "+=1+1", "@bob", "-rf"]) == [
+        "1111+2222", "alice@uni.edu", "1+1", "bob", "rf"]
 
 
 def test_links_are_never_followed_while_finding_submissions(tmp_path):
