@@ -7,9 +7,8 @@ import shutil
 
 import nbformat
 import pytest
-from nbclient.exceptions import CellExecutionError
 from test_normalization import NORMALIZATION, RELEASE, SOLUTIONS
-from test_notebooks import CELL_ID, MODULE_GRADE_CALL, NBGRADER_KEYS, client_for, nbgrader, text_outputs
+from test_notebooks import CELL_ID, MODULE_GRADE_CALL, NBGRADER_KEYS, client_for, first_error, nbgrader, text_outputs
 
 from autograder.notebook import grade_cells
 
@@ -134,19 +133,7 @@ def test_solution_notebook_runs_top_to_bottom_and_draws_its_figures(name, tmp_pa
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_release_notebook_runs_until_its_first_stub(name, tmp_path, smoke):
     folder = copy_version(RELEASE, tmp_path)
-    nb = read(folder, name)
-    client = client_for(nb, folder)
-    first_error = None
-    with client.setup_kernel():
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            try:
-                client.execute_cell(cell, index)
-            except CellExecutionError as error:
-                first_error = (cell.id, error.ename)
-                break
-    assert first_error == (FIRST_STUB_CELL[name], "NotImplementedError")
+    assert first_error(read(folder, name), folder) == (FIRST_STUB_CELL[name], "NotImplementedError")
 
 
 @pytest.mark.slow
