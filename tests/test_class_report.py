@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 
 from autograder.reports.class_report import class_report_html, misconceptions, pass_rates
+from autograder.reports.tables import short_labels
 from conftest import GRADED
 
 MAX = sum(c.points for c in GRADED.checks)
@@ -131,3 +132,15 @@ def test_names_are_escaped_and_an_empty_class_reported(graded):
     assert '<a href="&lt;b&gt;x&amp;y&lt;/b&gt;.md">&lt;b&gt;x&amp;y&lt;/b&gt;</a>' in page
     assert "<b>x" not in page
     assert "No submissions were graded." in class_report_html([], GRADED.catalogue)
+
+
+def test_table_labels_drop_a_shared_prefix_only_where_no_label_reads_as_another():
+    assert short_labels(["preprocessing", "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt"]) == {
+        "preprocessing": "preprocessing", "batchnorm_forward": "forward", "batchnorm_backward": "backward",
+        "batchnorm_backward_alt": "backward_alt"}
+    # "forward" beside "batchnorm_forward" (spatial_ left out) would not say which forward pass it is.
+    labels = short_labels(["layernorm_forward", "layernorm_backward", "spatial_batchnorm_forward",
+                           "spatial_groupnorm_forward"])
+    assert labels == {"layernorm_forward": "layernorm_forward", "layernorm_backward": "layernorm_backward",
+                      "spatial_batchnorm_forward": "batchnorm_forward",
+                      "spatial_groupnorm_forward": "groupnorm_forward"}

@@ -18,13 +18,19 @@ def groups_of(results):
 def short_labels(groups):
     """Column labels for the terminal table: a prefix that several groups share
     (``batchnorm_forward``, ``batchnorm_backward``) is left out where the labels stay
-    unique; the legend under the table names them once."""
+    unique and none reads as the end of another (``forward`` beside
+    ``batchnorm_forward`` would); the legend under the table names them once."""
     labels = {}
     for g in groups:
         head, _, rest = g.partition("_")
         shared = rest and sum(other.startswith(head + "_") for other in groups) > 1
         labels[g] = rest if shared else g
-    return labels if len(set(labels.values())) == len(groups) else {g: g for g in groups}
+    # A prefix is kept for all of its groups as soon as one of their labels is ambiguous.
+    while heads := {g.partition("_")[0] for g in groups if labels[g] != g and any(
+            other != g and (labels[other] == labels[g] or labels[other].endswith("_" + labels[g]))
+            for other in groups)}:
+        labels.update({g: g for g in groups if g.partition("_")[0] in heads})
+    return labels
 
 
 def class_table(results):
