@@ -76,6 +76,7 @@ import ctypes
 import json
 import os
 import sys
+import threading
 import numpy
 libc = ctypes.CDLL(None, use_errno=True)
 errors = {}
@@ -83,8 +84,22 @@ for name, number in json.loads(sys.argv[1]).items():
     ctypes.set_errno(0)
     libc.syscall(number, -1, -1, -1, -1, -1, -1)
     errors[name] = ctypes.get_errno()
-print(json.dumps({"errors": errors, "pid": libc.syscall(39 if os.uname().machine == "x86_64" else 172) == os.getpid(),
-                  "numpy": float(numpy.ones(3).sum())}))
+x86 = os.uname().machine == "x86_64"
+# clone with a new user namespace and CLONE_FS, a pair no kernel accepts (EINVAL), and clone3.
+ctypes.set_errno(0)
+libc.syscall(56 if x86 else 220, 0x10000000 | 0x200, 0, 0, 0, 0)
+errors["clone with a new namespace"] = ctypes.get_errno()
+ctypes.set_errno(0)
+libc.syscall(435, None, 0)
+errors["clone3"] = ctypes.get_errno()
+thread = threading.Thread(target=lambda: errors.update(thread=0))
+thread.start()
+thread.join()
+child = os.fork()
+if child == 0:
+    os._exit(7)
+print(json.dumps({"errors": errors, "pid": libc.syscall(39 if x86 else 172) == os.getpid(),
+                  "fork": os.waitpid(child, 0)[1] >> 8, "numpy": float(numpy.ones(3).sum())}))
 """
 
 
@@ -99,7 +114,11 @@ def test_confine_refuses_the_calls_that_could_outlive_a_child(settings):
                            PROBE_CALLS, json.dumps(numbers)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     probed = json.loads(done.stdout)
-    refused = {name for name, error in probed["errors"].items() if error == errno.EPERM}
+    errors = probed["errors"]
+    assert errors.pop("clone with a new namespace") == errno.EPERM
+    assert errors.pop("clone3") == errno.ENOSYS  # the C library then falls back to clone
+    assert errors.pop("thread") == 0 and probed["fork"] == 7
+    refused = {name for name, error in errors.items() if error == errno.EPERM}
     assert refused == set(numbers) - (set(confine.SOCKETS) if settings else set())
     assert probed["pid"] and probed["numpy"] == 3.0
 

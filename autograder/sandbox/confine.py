@@ -6,7 +6,7 @@ A trusted helper of the launchers (the fork server calls ``confine`` in each
 child it forks): it lowers the limits, gives up root for ``uid``
 (group ``uid`` too, no supplementary groups; every capability goes with it), sets
 no_new_privs (so that no setuid program, e.g. su or passwd, can give root back),
-installs a system-call filter (``REFUSED``, and ``SOCKETS`` unless ``sockets=allow``:
+installs a system-call filter (``REFUSED``, clone's new namespaces, and ``SOCKETS`` unless ``sockets=allow``:
 a process that serves its parent over sockets, such as a notebook kernel, needs
 them), and replaces itself with COMMAND, so that COMMAND and everything it starts
 inherit all of it. The CPU limit's soft value
@@ -30,8 +30,10 @@ PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 # that outlives the child in a namespace or a uid the next child shares (System V IPC
 # and POSIX message queues, keys in the uid's keyring, and sockets, which can be kept
 # "in flight" in a message to themselves), memory outside the address-space limit
-# (memfd, and System V shared memory again), and io_uring, whose requests would run
-# other calls past this filter. Numbers (x86-64, arm64): <asm/unistd_64.h>, <asm-generic/unistd.h>.
+# (memfd, and System V shared memory again), io_uring, whose requests would run other
+# calls past this filter, and new namespaces: in a user namespace of its own a child
+# could mount a tmpfs of any size, memory outside every limit.
+# Numbers (x86-64, arm64): <asm/unistd_64.h>, <asm-generic/unistd.h>.
 REFUSED = {
     "shmget": (29, 194), "shmat": (30, 196), "shmctl": (31, 195), "shmdt": (67, 197),
     "semget": (64, 190), "semop": (65, 193), "semctl": (66, 191), "semtimedop": (220, 192),
@@ -41,7 +43,13 @@ REFUSED = {
     "add_key": (248, 217), "request_key": (249, 218), "keyctl": (250, 219),
     "memfd_create": (319, 279), "memfd_secret": (447, 447),
     "io_uring_setup": (425, 425), "io_uring_enter": (426, 426), "io_uring_register": (427, 427),
+    "unshare": (272, 97), "setns": (308, 268),
 }
+# clone makes threads and processes, and namespaces too: refused only with a CLONE_NEW*
+# flag (<linux/sched.h>). clone3 passes its flags in memory, which a filter cannot read:
+# it answers ENOSYS, on which the C library falls back to clone.
+CLONE, CLONE3 = (56, 220), (435, 435)
+CLONE_NEW_NAMESPACES = 0x7E020080
 SOCKETS = {"socket": (41, 198), "socketpair": (53, 199)}
 # os.uname().machine: (column of REFUSED, AUDIT_ARCH_* of <linux/audit.h>)
 ARCHITECTURES = {"x86_64": (0, 0xC000003E), "aarch64": (1, 0xC00000B7)}
@@ -75,14 +83,21 @@ def refuse_system_calls(sockets=False):
                          "supports x86_64 and aarch64")
     column, arch = ARCHITECTURES[machine]
     numbers = [numbers[column] for numbers in [*REFUSED.values(), *([] if sockets else SOCKETS.values())]]
-    load, equal, at_least, answer = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, ..|JGE|K, BPF_RET|K
-    refuse, allow = 0x00050000 | errno.EPERM, 0x7FFF0000  # SECCOMP_RET_ERRNO, SECCOMP_RET_ALLOW
-    # (code, jump if true, jump if false, k); seccomp_data: the call's number at 0, its architecture at 4.
+    load, equal, at_least, has_bits, answer = 0x20, 0x15, 0x35, 0x45, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K,
+    # ..|JGE|K, ..|JSET|K, BPF_RET|K; SECCOMP_RET_ERRNO (EPERM, ENOSYS), SECCOMP_RET_ALLOW
+    refuse, missing, allow = 0x00050000 | errno.EPERM, 0x00050000 | errno.ENOSYS, 0x7FFF0000
+    # (code, jump if true, jump if false, k), jumps forward only; seccomp_data: the call's
+    # number at 0, its architecture at 4, the low half of its first argument at 16.
+    # It ends [allow, refuse, missing, clone's flags, their test, allow, refuse].
+    n = len(numbers)
     program = [(load, 0, 0, 4), (equal, 1, 0, arch), (answer, 0, 0, refuse), (load, 0, 0, 0)]
     if machine == "x86_64":
-        program.append((at_least, len(numbers) + 1, 0, X32_BIT))
-    program += [(equal, len(numbers) - i, 0, number) for i, number in enumerate(numbers)]
-    program += [(answer, 0, 0, allow), (answer, 0, 0, refuse)]
+        program.append((at_least, n + 3, 0, X32_BIT))
+    program += [(equal, n + 2 - i, 0, number) for i, number in enumerate(numbers)]
+    program += [(equal, 3, 0, CLONE3[column]), (equal, 3, 0, CLONE[column]),
+                (answer, 0, 0, allow), (answer, 0, 0, refuse), (answer, 0, 0, missing),
+                (load, 0, 0, 16), (has_bits, 1, 0, CLONE_NEW_NAMESPACES),
+                (answer, 0, 0, allow), (answer, 0, 0, refuse)]
     code = ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *step) for step in program))
     fprog = _SockFprog(len(program), ctypes.addressof(code))
     _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0),

@@ -36,7 +36,7 @@ SCRATCH_BYTES = 64 << 20
 # costs the kernel about a KiB (3.1 million of them took 3.3 GiB). Honest code makes none.
 SCRATCH_FILES = 16384
 # What the system-call filter of confine.py refuses, as a result's protections say it.
-REFUSED_CALLS = "no sockets, System V IPC, message queues, keyrings or memfd (system-call filter)"
+REFUSED_CALLS = "no sockets, System V IPC, message queues, keyrings, memfd or new namespaces (system-call filter)"
 # The folders every user may write to: what a fallback child's uid leaves there is
 # removed when the child ends (folders of its own, or others may write to, up to
 # SWEEP_DEPTH levels down).

@@ -57,7 +57,7 @@ def test_one_huge_array_exceeds_the_default_limit(hostile, grade, reference_scor
 # Memory outside the address-space limit. System V shared memory: one 1 GiB segment
 # mapped at a time stays within RLIMIT_AS, and each detached segment stays in the
 # machine's memory until removed (3 GiB were held during one call before). memfd:
-# files in memory that need not be mapped at all. Both are refused by the sandbox's
+# files in memory that need not be mapped at all. All are refused by the sandbox's
 # system-call filter.
 PIN_SYSV_MEMORY = """
 def batchnorm_backward_alt(dout, cache):
@@ -89,13 +89,33 @@ def batchnorm_backward_alt(dout, cache):
     raise RuntimeError("held 2 GiB in memory files")
 """
 
+# A user namespace of its own, in which the child may mount a tmpfs of any size (4 GiB
+# were held for the whole budget before, past every limit).
+MOUNT_OWN_TMPFS = """
+def batchnorm_backward_alt(dout, cache):
+    import ctypes, os
+    libc = ctypes.CDLL(None, use_errno=True)
+    uid = os.getuid()
+    libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE, so that it may write its own uid_map
+    if libc.unshare(0x10000000 | 0x00020000) < 0:  # CLONE_NEWUSER | CLONE_NEWNS
+        raise RuntimeError(f"unshare refused: errno {ctypes.get_errno()}")
+    with open("/proc/self/uid_map", "w") as uid_map:
+        uid_map.write(f"0 {uid} 1")
+    if libc.mount(b"none", b"/dev/shm", b"tmpfs", 0, b"size=64g") < 0:
+        raise RuntimeError(f"mount refused: errno {ctypes.get_errno()}")
+    raise RuntimeError("held a tmpfs of 64 GiB")
+"""
+
 
 @pytest.mark.parametrize("source, refused", [(PIN_SYSV_MEMORY, "shmget refused: errno 1"),
-                                             (HOLD_MEMFD, "memfd_create refused: errno 1")], ids=["sysv", "memfd"])
+                                             (HOLD_MEMFD, "memfd_create refused: errno 1"),
+                                             (MOUNT_OWN_TMPFS, "unshare refused: errno 1")],
+                         ids=["sysv", "memfd", "own-tmpfs"])
 def test_memory_outside_the_address_space_limit_is_refused(hostile, grade, reference_scores, source, refused):
     result = grade(hostile("batchnorm_backward_alt", source), timeout=8)
     assert_hostile_function_earned_nothing(result, "batchnorm_backward_alt")
-    assert refused in outputs_of(result, "batchnorm_backward_alt")
+    output = outputs_of(result, "batchnorm_backward_alt")
+    assert refused in output and "held" not in output
     assert_honest_functions_kept_their_points(result, reference_scores, ["batchnorm_backward_alt"])
 
 
