@@ -246,6 +246,15 @@ def test_functions_that_return_a_constant_earn_nothing(solution_copy):
     assert scores["batchnorm_backward_alt"][0] == 0
 
 
+@pytest.mark.parametrize("body", ["out = x + 1.0\ncache = None", "out = gamma * x + beta\ncache = (x, gamma)"],
+                         ids=["x + 1", "gamma * x + beta"])
+def test_a_forward_that_does_not_normalize_earns_nothing_even_for_what_it_leaves_alone(solution_copy, body):
+    """Shapes, defaults, an unknown mode, arguments and the running averages left alone
+    in test mode are credited only with a forward that normalizes."""
+    replace_function(solution_copy / "batchnorm.py", "batchnorm_forward", forward_body(body))
+    assert scores_of(grade_submission(solution_copy))["batchnorm_forward"][0] == 0
+
+
 @pytest.mark.parametrize("parts", [("X + 1", "X"), ("X - X.mean(axis=0)", "X")], ids=["shifted", "not-normalized"])
 def test_data_preprocess_earns_nothing_from_parts_that_do_nothing(solution_copy, parts):
     centre, normalize = parts

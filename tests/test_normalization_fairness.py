@@ -207,7 +207,8 @@ def test_a_backward_pass_derived_for_a_forward_pass_that_is_not_the_layer_earns_
                                            "dout is not modified"))]
     assert paid == []
     dx = next(o for o in result.outcomes if o.check.name == "layernorm_backward: dx on a small batch")
-    assert "too far from it to judge your gradient" in dx.output and "likely cause is the forward pass" in dx.output
+    assert "does not normalize them and your gradient cannot be judged" in dx.output
+    assert "likely cause is the forward pass" in dx.output
 
 
 # A forward pass 1% off the reference, so that its backward pass is judged against it, which
@@ -288,3 +289,51 @@ def test_a_forward_pass_that_gives_nan_on_a_constant_example_costs_the_backward_
     the student wrote."""
     result = grade(patched(normalization_copy, "layernorm", (LN_IVAR, "ivar = 1.0 / np.sqrt(var)")))
     assert lost_groups(result).keys() == {"layernorm_forward"}
+
+
+def test_a_backward_pass_derived_for_a_forward_pass_that_normalizes_otherwise_keeps_its_points(normalization_copy):
+    """Group normalization computed per channel (instance normalization, in no
+    catalogue) in both passes: the forward pass still normalizes, so the backward pass,
+    exactly its gradient, is credited however far its output is from the reference."""
+    patched(normalization_copy, "groupnorm",
+            ("mu = groups.mean(axis=(2, 3, 4), keepdims=True)", "mu = groups.mean(axis=(3, 4), keepdims=True)"),
+            ("var = groups.var(axis=(2, 3, 4), keepdims=True)", "var = groups.var(axis=(3, 4), keepdims=True)"),
+            ("dx = ivar * (dxhat - dxhat.mean(axis=(2, 3, 4), keepdims=True)\n"
+             "                 - xhat * (dxhat * xhat).mean(axis=(2, 3, 4), keepdims=True))",
+             "dx = ivar * (dxhat - dxhat.mean(axis=(3, 4), keepdims=True)\n"
+             "                 - xhat * (dxhat * xhat).mean(axis=(3, 4), keepdims=True))"))
+    result = grade(normalization_copy)
+    assert lost_groups(result).keys() == {"spatial_groupnorm_forward"}
+    assert any("judged against your own forward pass" in o.output for o in result.outcomes
+               if o.check.group == "spatial_groupnorm_backward")
+
+
+def test_a_forward_pass_that_ignores_the_given_eps_costs_the_backward_pass_nothing(normalization_copy):
+    """eps fixed at 1e-3 whatever bn_param says: a slip in no catalogue; the backward
+    pass is right for it, on a constant channel too, where eps decides the gradient."""
+    result = grade(patched(normalization_copy, "spatial_batchnorm",
+                           ('eps = bn_param.get("eps", 1e-5)', "eps = 1e-3")))
+    assert lost_groups(result).keys() == {"spatial_batchnorm_forward"}
+
+
+FORWARDS_THAT_DO_NOT_NORMALIZE = {
+    "x + 1": "return x + 1.0, None",
+    "gamma * x + beta": "return gamma * x + beta, (x, gamma)",
+}
+
+
+@pytest.mark.parametrize("body", FORWARDS_THAT_DO_NOT_NORMALIZE.values(), ids=FORWARDS_THAT_DO_NOT_NORMALIZE)
+def test_forward_passes_that_do_not_normalize_earn_nothing_even_for_what_they_leave_alone(normalization_copy, body):
+    """Shapes, defaults, arguments left alone and the running averages in test mode are
+    credited only with a forward pass that normalizes."""
+    signatures = {"layernorm": "layernorm_forward(x, gamma, beta, ln_param)",
+                  "spatial_batchnorm": "spatial_batchnorm_forward(x, gamma, beta, bn_param)",
+                  "groupnorm": "spatial_groupnorm_forward(x, gamma, beta, G, gn_param)"}
+    for module, signature in signatures.items():
+        extra = ("    if bn_param.setdefault('mode', 'train') not in ('train', 'test'):\n"
+                 "        raise ValueError('mode')\n") if module == "spatial_batchnorm" else ""
+        replace_function(normalization_copy / f"{module}.py", signature.split("(")[0],
+                         f"def {signature}:\n{extra}    {body}\n")
+    lost = lost_groups(grade(normalization_copy))
+    for group in ("layernorm_forward", "spatial_batchnorm_forward", "spatial_groupnorm_forward"):
+        assert lost[group] == POINTS[group], group

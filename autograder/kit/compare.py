@@ -199,6 +199,18 @@ def assert_substantive(value, what, *inputs):
                           cause=f"{what} is its input")
 
 
+def assert_normalizes(out_of, x, what):
+    """Code that does nothing earns nothing, for a normalization layer: its output
+    ignores a constant added to all of x, or all of x doubled (whatever it pools, it
+    centres or it scales), which x + 1, gamma * x + beta or any other elementwise
+    function of x does not. ``out_of(x)`` is the student's output for another x."""
+    out = out_of(x)
+    if not any(close(out_of(moved), out, rtol=1e-3, atol=1e-6) for moved in (x + 3.0, 2.0 * x)):
+        raise CheckFailed(f"{what} changes both when a constant is added to all of x and when x is doubled, which no "
+                          "normalization does (it subtracts a mean or divides by a spread); it has not been "
+                          "computed yet.", cause=f"{what} does not normalize")
+
+
 def result_tuple(value, function, length):
     """The student's return value as a tuple of ``length`` items."""
     if not isinstance(value, (tuple, list)) or len(value) != length:

@@ -29,7 +29,6 @@ fan_out, say) is named, since its draw from the same seed has that very std.
 import numpy as np
 
 from autograder.kit.compare import assert_true, fail, known_mistake, plain_array
-from autograder.kit.framework import CheckFailed
 from autograder.kit.runner import Seed
 
 FAN_IN, FAN_OUT = 500, 300

@@ -4,10 +4,25 @@ import numpy as np
 
 from .judging import Case, Layer
 
-LAYERNORM = Layer("layernorm_forward", "layernorm_backward", "ln_param")
-SPATIAL_BATCHNORM = Layer("spatial_batchnorm_forward", "spatial_batchnorm_backward", "bn_param",
+
+
+def _per_example(case, r):
+    return r.uniform(-2.0, 2.0, (case.x.shape[0],) + (1,) * (case.x.ndim - 1))
+
+
+def _per_channel(case, r):
+    return r.uniform(-2.0, 2.0, (1, case.x.shape[1], 1, 1))
+
+
+def _per_group(case, r):
+    (N, C), (G,) = case.x.shape[:2], case.extra
+    return np.repeat(r.uniform(-2.0, 2.0, (N, G)), C // G, axis=1)[:, :, np.newaxis, np.newaxis]
+
+
+LAYERNORM = Layer("layernorm_forward", "layernorm_backward", "ln_param", _per_example)
+SPATIAL_BATCHNORM = Layer("spatial_batchnorm_forward", "spatial_batchnorm_backward", "bn_param", _per_channel,
                           stored=("running_mean", "running_var"))
-GROUPNORM = Layer("spatial_groupnorm_forward", "spatial_groupnorm_backward", "gn_param")
+GROUPNORM = Layer("spatial_groupnorm_forward", "spatial_groupnorm_backward", "gn_param", _per_group)
 
 
 def tags(layer, backward=False):

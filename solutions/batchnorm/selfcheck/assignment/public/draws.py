@@ -29,7 +29,6 @@ fan_out, say) is named, since its draw from the same seed has that very std.
 import numpy as np
 
 from ...compare import assert_true, fail, known_mistake, plain_array
-from ...framework import CheckFailed
 from ...runner import Seed
 
 FAN_IN, FAN_OUT = 500, 300

@@ -11,6 +11,7 @@ import numpy as np
 from ...compare import (
     MISSING,
     assert_close,
+    assert_normalizes,
     assert_substantive,
     close,
     fail,
@@ -95,6 +96,8 @@ def judge_forward(student, ref, x, gamma, beta, param, name, tried):
     """Judge output ``name`` of one call of the student's forward on its own."""
     expected = expect_forward(ref, x, gamma, beta, param)
     got, _, after = call_forward(student, x, gamma, beta, param)
+    if name != "out" and param["mode"] == "test":
+        real_answer(student, got, x, gamma, beta)  # running averages left as they were are no answer by themselves
     judge_output(got, expected, name, x, param, after, tried)
 
 
@@ -107,20 +110,21 @@ def judge_output(got, expected, name, x, param, after, tried):
         assert_substantive(out, "out of batchnorm_forward", x)
         assert_close(out, expected["out"], what="out of batchnorm_forward", tried=tried, call=call)
         return
-    if param["mode"] == "test":
-        real_answer(got, x)  # running averages left as they were are no answer by themselves
     value = stored_array(after, name, x.shape[1], expected[name], call)
     assert_close(value, expected[name], what=f"bn_param[{name!r}]", tried=tried, call=call,
                  hint=_running_difference(value, name, x, param))
 
 
-def real_answer(got, x):
+def real_answer(student, got, x, gamma, beta):
     """The out of a call, as proof that the call computed something: an array of
-    numbers, in whatever layout, that is not zeros, one number, or x handed back. A
-    check of what a forward leaves alone (its arguments, the running averages in test
-    mode, a shape) scores only with it."""
+    numbers, in whatever layout, that is not zeros, one number, or x handed back, from
+    a forward that normalizes (``assert_normalizes``, in train mode on x). A check of
+    what a forward leaves alone (its arguments, the running averages in test mode, a
+    shape) scores only with it."""
     out = plain_array(got["out"], "out of batchnorm_forward")
     assert_substantive(out, "out of batchnorm_forward", x)
+    assert_normalizes(lambda moved: call_forward(student, moved, gamma, beta, bn_param("train", x.shape[1]))[0]["out"],
+                      x, "out of batchnorm_forward")
     return out
 
 

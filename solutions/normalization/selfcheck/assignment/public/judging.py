@@ -12,9 +12,12 @@ graded; ``inputs.py`` describes the layers.
   Where the student's forward pass differs from the reference, it also passes when it
   is what the reference backward pass gives after the same known mistake of the
   forward pass, or the true gradient of that mistake (centred differences of the
-  grader's copy of it), or, for a slip no catalogue knows, the numeric gradient of the
-  student's own forward pass; otherwise the feedback names the forward pass as the
-  likely cause.
+  grader's copy of it), or, for a mistake no catalogue knows, the numeric gradient of
+  the student's own forward pass, as long as that forward pass still normalizes (its
+  output ignores a shift of each of the layer's means and x doubled; a forward pass
+  that does not, x + 1 or x - mean say, has a gradient that teaches little of the
+  layer's);
+  otherwise the feedback names the forward pass as the likely cause.
 - **Shapes apart from values.** Value checks accept the right numbers in a layout
   that differs only by axes of length 1; the shape checks judge the shapes.
 - **Nothing for nothing.** A property (shapes, arguments left alone) is credited only
@@ -28,6 +31,7 @@ from ...compare import (
     MISSING,
     Expected,
     assert_close,
+    assert_normalizes,
     assert_substantive,
     close,
     fail,
@@ -47,10 +51,13 @@ class Layer:
     """A forward and a backward student function:
     ``forward(x, gamma, beta, *extra, param) -> (out, cache)`` and
     ``backward(dout, cache) -> (dx, dgamma, dbeta)``. The forward pass reads the dict
-    ``param`` (named ``param_name`` in its contract) and stores the keys ``stored`` in it."""
+    ``param`` (named ``param_name`` in its contract) and stores the keys ``stored`` in it.
+    ``shift(case, rng)`` is an array added to x that moves each mean the layer takes by
+    a random amount, and nothing else: a normalization's output ignores it."""
     forward: str
     backward: str
     param_name: str
+    shift: object
     stored: tuple = ()
 
     @property
@@ -139,7 +146,7 @@ def judge_forward_shapes(student, ref, layer, case):
     """The shapes of every output of the forward pass on ``case``, credited only with a real ``out``."""
     expected = expect_forward(ref, layer, case)
     got, _, _ = call_forward(student, layer, case)
-    assert_some_answer([got["out"]], [describe(layer, "out")], case.x)
+    assert_real_forward(student, layer, case, got["out"])
     judge_shapes(got, expected, layer.forward, {name: describe(layer, name) for name in got},
                  {name: "x" if name == "out" else "gamma" for name in got})
 
@@ -245,12 +252,25 @@ def assert_some_answer(values, whats, *inputs):
                       + " ".join(reasons), cause=reasons[0])
 
 
+def assert_real_forward(student, layer, case, out):
+    """``out`` of the forward pass on ``case`` is a real answer, from a forward pass
+    that normalizes (``assert_normalizes``, in train mode on ``case``): a property of
+    a forward pass (shapes, defaults, arguments left alone) earns nothing without one."""
+    assert_some_answer([out], [describe(layer, "out")], case.x)
+    train = {**case.param, "mode": "train"} if "mode" in case.param else case.param
+
+    def out_of(x):
+        call = student.call(layer.forward, x, case.gamma, case.beta, *case.extra, dict(train))
+        return result_tuple(call.value, layer.forward, 2)[0]
+    assert_normalizes(out_of, case.x, describe(layer, "out"))
+
+
 def assert_same_outputs(student, layer, case, other, names, differs):
     """A property of the student's own forward pass: its outputs ``names`` on ``case``
     equal those on ``other`` (the same input with another param dict), whatever else
     is right or wrong in them. ``differs`` is the sentence for when they do not."""
     first, _, _ = call_forward(student, layer, case)
-    assert_some_answer([first["out"]], [describe(layer, "out")], case.x)
+    assert_real_forward(student, layer, case, first["out"])
     try:
         second, _, _ = call_forward(student, layer, other)
     except StudentError as err:  # the first call ran: the other param dict is what it fails on
@@ -269,7 +289,7 @@ def judge_leaves_arguments(student, layer, case):
     """The forward pass on ``case`` leaves x, gamma and beta as they were, in a call
     that gives a real answer."""
     got, _, args = call_forward(student, layer, case)
-    assert_some_answer([got["out"]], [describe(layer, "out")], case.x)
+    assert_real_forward(student, layer, case, got["out"])
     _assert_unchanged(args[:3], (case.x, case.gamma, case.beta), ("x", "gamma", "beta"), layer.forward, case.tried)
 
 
@@ -287,14 +307,6 @@ def _assert_unchanged(after, before, names, function, tried):
         if not (isinstance(new, np.ndarray) and new.shape == old.shape and np.array_equal(new, old)):
             raise CheckFailed(f"{function} modified {name} in place ({tried}); compute new arrays instead "
                               "(x - mu, not x -= mu).", cause=f"{function} modifies {name}")
-
-
-# How far a forward pass's output may lie from the reference's, relative to its
-# normalized part, for its backward pass to be judged against it when its difference
-# is no known mistake: enough for the slips a normalization makes (the unbiased
-# variance is 29% off with two values per statistic), not for a forward pass that does
-# not normalize, whose gradient would be a different one.
-PLAUSIBLE = 0.35
 
 
 def judge_gradient(student, ref, layer, cases, name):
@@ -337,14 +349,15 @@ def judge_gradient(student, ref, layer, cases, name):
                     "forward pass, nor what the reference backward pass computes from its cache. The likely cause "
                     "is the forward pass: make it right first, then check the backward pass again.",
                     cause=f"{layer.forward} makes a known mistake")
-        elif _plausible(out, reference_out.value, case.beta):
+        elif _normalizes(student, layer, case, out):
             _OwnForward(student, layer, case, out, i).judge(gradient, expected[i].value, what)
         else:
             raise CheckFailed(
                 f"{what} is wrong {case.tried}. Your {layer.forward} gives another output than the reference there, "
-                "too far from it to judge your gradient against your own forward pass: the likely cause is the "
-                "forward pass. Make it right first, then check the backward pass again.",
-                cause=f"{layer.forward} far from the reference")
+                "and one that changes when the mean of each group the layer normalizes moves or when x is doubled, "
+                "so it does not normalize them and your gradient cannot be judged against it: the likely cause is "
+                "the forward pass. Make it right first, then check the backward pass again.",
+                cause=f"{layer.forward} does not normalize")
         note = (f"Your {layer.forward} differs from the reference, so {layer.backward} was judged against your own "
                 "forward pass.")
     if not judged:
@@ -401,20 +414,32 @@ def _gradient_of(mistake, gradient, probes, dout):
     return True
 
 
-def _plausible(out, want, beta):
-    """Whether ``out`` is the layer with a small slip: close to the reference's
-    ``want`` relative to its normalized part (``want - beta``)."""
-    return np.linalg.norm(out - want) <= PLAUSIBLE * np.linalg.norm(want - beta)
+def _normalizes(student, layer, case, out):
+    """Whether the student's forward pass still normalizes on ``case``: its output
+    ``out`` stays the same when each mean the layer takes moves (``layer.shift``), and
+    when all of x is doubled (up to what eps changes then): it centres and it scales."""
+    scale = np.abs(out).max() + 1.0
+    shift = layer.shift(case, np.random.default_rng([7, *case.x.shape]))
+    for x, tolerance in ((case.x + shift, 1e-6), (2.0 * case.x, 1e-3)):
+        call = student.call(layer.forward, x, case.gamma, case.beta, *case.extra, dict(case.param))
+        try:
+            moved = plain_array(result_tuple(call.value, layer.forward, 2)[0], "", shape=case.x.shape)
+        except CheckFailed:
+            return False
+        if not np.abs(moved - out).max() <= tolerance * scale:
+            return False
+    return True
 
 
 class _OwnForward:
     """Numeric gradients of the student's own forward pass along random directions,
     from probes that must behave like the direct call: the same input gives the same
     output, and the probes around an input average to its output. The gradient must
-    also stay near the reference's: a forward pass with a small slip has a gradient
-    near it, so one far from it (zeros, say, against a forward pass that dodges its
-    probes) is not explained by the forward pass."""
-    NEAR = 0.5  # how far from the reference gradient a slip of the forward pass may take it
+    also not be near zero where the reference's is not, which a forward pass that
+    answers its probes with its last output would otherwise explain. (A forward pass
+    that keeps a model of its probes can still answer them with any gradient; README's
+    scoring section says what that leaves open.)"""
+    FLOOR = 1e-3  # the smallest size, relative to the reference gradient's, a gradient may have
 
     def __init__(self, student, layer, case, out, i):
         self.student, self.layer, self.case, self.out, self.i = student, layer, case, out, i
@@ -434,12 +459,10 @@ class _OwnForward:
     def judge(self, analytic, reference, what):
         reference = np.asarray(reference, dtype=np.float64).reshape(analytic.shape)
         size = max(np.linalg.norm(reference), 1e-3 * np.linalg.norm(self.case.dout))
-        distance = np.linalg.norm(analytic - reference)
-        if distance > self.NEAR * size:
-            raise CheckFailed(f"{what} is wrong {self.case.tried}: it is far from the gradient of "
-                              f"{self.layer.forward.replace('_forward', '')} (relative difference "
-                              f"{distance / size:.2g}), farther than the way your {self.layer.forward} differs from "
-                              "the reference explains.")
+        if np.linalg.norm(analytic) < self.FLOOR * size and np.linalg.norm(analytic - reference) > 0.5 * size:
+            raise CheckFailed(f"{what} is wrong {self.case.tried}: it is almost zero ({np.linalg.norm(analytic):.2g} "
+                              f"against {np.linalg.norm(reference):.2g} for the reference gradient), which the way "
+                              f"your {self.layer.forward} differs from the reference does not explain.")
         scale = np.abs(self.out).max() + 1.0
         point = self.case.parameter(self.i)
         for u in _directions(self.case, self.i):
