@@ -45,22 +45,23 @@ solutions: venv
 	$(PY) -m builder solutions
 	$(PY) -m builder.execute
 
-# With no SUBMISSIONS, grade the demo class; results and feedback go to grades/.
+# With no SUBMISSIONS, grade the demo class; results and feedback go to grades/ASSIGNMENT/.
 # SUBMISSIONS takes submission folders, class folders, nbgrader's submitted/, a
 # Gradescope export or zips (`make grade SUBMISSIONS=submitted` grades an nbgrader class);
 # ASSIGNMENT names the assignment (default batchnorm).
 ASSIGNMENT ?= batchnorm
 grade: venv
 ifeq ($(strip $(SUBMISSIONS)),)
-	$(PY) -m autograder demo --assignment $(ASSIGNMENT) --out grades/demo
+	$(PY) -m autograder demo --assignment $(ASSIGNMENT) --out grades/$(ASSIGNMENT)/demo
 else
-	$(PY) -m autograder grade $(SUBMISSIONS) --assignment $(ASSIGNMENT) --out grades/latest --jobs 2
+	$(PY) -m autograder grade $(SUBMISSIONS) --assignment $(ASSIGNMENT) --out grades/$(ASSIGNMENT)/latest --jobs 2
 endif
 
-# Gradescope's autograder.zip; HIDDEN_VISIBILITY (default after_due_date) is baked in.
+# Gradescope's autograder, autograder-ASSIGNMENT.zip (one per assignment, so that one never
+# overwrites the other); HIDDEN_VISIBILITY (default after_due_date) is baked in.
 HIDDEN_VISIBILITY ?= after_due_date
 gradescope: venv
-	$(PY) -m autograder.gradescope build --assignment $(ASSIGNMENT) --out autograder.zip \
+	$(PY) -m autograder.gradescope build --assignment $(ASSIGNMENT) --out autograder-$(ASSIGNMENT).zip \
 	  --hidden-visibility $(HIDDEN_VISIBILITY)
 
 # PrairieLearn's question folder (prairielearn/NAME/questions/NAME: info.json, question.html,
@@ -87,4 +88,4 @@ lint: venv
 # Only what a make target or a test run regenerates. Never nbgrader's state (submitted/,
 # autograded/, feedback/, gradebook.db: it holds manual grades), release/ or solutions/.
 clean:
-	rm -rf .build grades autograder.zip prairielearn .pytest_cache .ruff_cache solutions/*/executed solutions/*/.executed.*
+	rm -rf .build grades autograder.zip autograder-*.zip prairielearn .pytest_cache .ruff_cache solutions/*/executed solutions/*/.executed.*

@@ -394,3 +394,13 @@ DEFAULT_CHECKS = {"batchnorm_forward: eps defaults to 1e-5", "batchnorm_forward:
 def test_the_checks_of_the_defaults_charge_no_other_mistake_of_the_forward(demo, mistake):
     """They compare the forward with itself, the defaults given and left out."""
     assert not DEFAULT_CHECKS & {o.check.name for o in failed(demo[mistake])}
+
+
+def test_test_mode_without_eps_costs_test_mode_only_not_the_check_of_the_defaults(solution_copy):
+    """sqrt(running_var) without eps in test mode gives inf with zero running averages:
+    the check of their default compares that with the same forward's output with zeros
+    given, so only the test-mode check loses."""
+    result = grade_submission(patched(solution_copy, "batchnorm",
+                                      ("np.sqrt(running_var + eps)", "np.sqrt(running_var)")))
+    lost = [o.check.name for o in failed(result)]
+    assert lost == ["batchnorm_forward: test mode normalizes with the running averages"]

@@ -707,7 +707,7 @@ def test_make_clean_removes_only_what_is_regenerable(tmp_path):
     shutil.copyfile(ROOT / "Makefile", tmp_path / "Makefile")
     kept = ["submitted/alice/batchnorm/batchnorm.py", "autograded/alice/x.ipynb", "feedback/alice/x.html",
             "gradebook.db", "release/batchnorm/batchnorm.py", "solutions/batchnorm/batchnorm.py"]
-    removed = ["grades/latest/grades.csv", ".build/demo/x.py", "autograder.zip",
+    removed = ["grades/batchnorm/latest/grades.csv", ".build/demo/x.py", "autograder-normalization.zip",
                "solutions/batchnorm/executed/x.ipynb"]
     for name in kept + removed:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from .escape import code_block, markdown, plain
 # A check's feedback is a few sentences plus at most one cut exception message
 # (wire.MAX_TEXT) and 1500 characters of printed output: 8000 characters hold it.
 MAX_CHECK_OUTPUT = 8000
-# All checks' feedback in one file: 47 checks of a failing honest submission write
+# All checks' feedback in one file: the 67 checks of a failing honest submission write
 # under 30 000 characters. Written as UTF-8 JSON (at most 4 bytes a character, since
 # no control character is left to escape) a file stays under Gradescope's 1 MB.
 MAX_OUTPUTS = 200_000

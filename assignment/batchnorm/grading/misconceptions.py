@@ -68,6 +68,12 @@ CATALOGUE = (
               "    dgamma = (dout * xhat).sum(axis=0, keepdims=True)\n    dxhat"),),
             "dgamma and dbeta are summed with keepdims=True and have shape (1, D); gamma and beta have shape "
             "(D,), and so must their gradients: sum over axis 0 without keepdims."),
+    Mistake("bn-alt-keepdims-parameters", "batchnorm_backward_alt",
+            (("    dbeta = dout.sum(axis=0)\n    dgamma = (dout * xhat).sum(axis=0)\n    dx = (gamma",
+              "    dbeta = dout.sum(axis=0, keepdims=True)\n    dgamma = (dout * xhat).sum(axis=0, keepdims=True)\n"
+              "    dx = (gamma"),),
+            "dgamma and dbeta are summed with keepdims=True and have shape (1, D); gamma and beta have shape "
+            "(D,), and so must their gradients: sum over axis 0 without keepdims."),
     Mistake("bn-alt-dx-none", "batchnorm_backward_alt",
             (("dx = (gamma * ivar / N) * (N * dout - dbeta - xhat * dgamma)", "dx = None"),),
             "batchnorm_backward_alt returns None for dx: compute it with the closed form "

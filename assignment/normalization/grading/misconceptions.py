@@ -120,6 +120,13 @@ CATALOGUE = (
             "you index gamma and beta as if they had shape (C,) (gamma[np.newaxis, :, np.newaxis, np.newaxis]); "
             "here they have shape (1, C, 1, 1) already, and the indexing adds axes to out: use gamma * xhat + beta "
             "as they are."),
+    Mistake("gn-eps-outside-sqrt", "spatial_groupnorm_forward",
+            (("ivar = 1.0 / np.sqrt(var + eps)", "ivar = 1.0 / (np.sqrt(var) + eps)"),),
+            "eps is added after the square root; it belongs inside it: sqrt(var + eps)."),
+    Mistake("gn-backward-forgets-gamma", "spatial_groupnorm_backward",
+            (("dxhat = (dout * gamma).reshape(N, G, C // G, H, W)", "dxhat = dout.reshape(N, G, C // G, H, W)"),),
+            "dx leaves out gamma: out = gamma * xhat + beta, so the gradient reaching xhat is dout * gamma "
+            "(when you reuse a layer-norm backward pass on reshaped arrays, multiply dout by gamma first)."),
     Mistake("gn-backward-parameters-as-C", "spatial_groupnorm_backward",
             (("dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)", "dbeta = dout.sum(axis=(0, 2, 3))"),
              ("dgamma = (dout * xhat).sum(axis=(0, 2, 3), keepdims=True)",

@@ -162,15 +162,22 @@ def assert_close(got, expected, *, what, tried, rtol=1e-6, atol=1e-8, hint="", c
         return got
     diff = np.abs(got.astype(np.float64) - want)
     worst = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
+    at = tuple(int(i) for i in worst)
     lines = [f"{what} is wrong {tried}.",
              f"  expected: {show(want)}",
              f"  got:      {show(got)}",
-             f"  largest difference {diff.max():.3g} at index {tuple(int(i) for i in worst)}."]
+             f"  largest difference {diff.max():.3g} at index {at} (expected {float(want[worst]):.10g}, got "
+             f"{float(got[worst]):.10g})."]
     mistake = known_mistake(got, expected, rtol, atol, call)
     if mistake:
         lines.append(MISCONCEPTION + mistake[1])
     elif hint:
         lines.append(hint)
+    elif np.all(np.isfinite(diff)) and diff.max() <= 1e-3 * (np.abs(want).max() + 1e-12):
+        lines.append("Your numbers agree with the expected ones to about "
+                     f"{int(-np.log10(diff.max() / (np.abs(want).max() + 1e-12)))} significant digits, so the "
+                     "difference is small: look for a small term (where eps goes, or whether it is there) or a "
+                     "lower precision (float32).")
     raise CheckFailed("\n".join(lines), misconception=mistake)
 
 

@@ -112,11 +112,13 @@ for _key in RUNNING:
 def _same(student, x, gamma, beta, given, left_out, context):
     """One call of the student's forward with a bn_param that spells a default out
     (``given``) and one that leaves it out: ((outputs, bn_param after) of each). The
-    forward must give a real out, the same one twice for the same input; the call
-    that leaves the default out says so when it raises."""
+    forward must give a real out (in train mode: a test-mode slip, sqrt(running_var)
+    without eps say, is not at stake here), the same one twice for the same input; the
+    call that leaves the default out says so when it raises."""
     first, _, first_after = call_forward(student, x, gamma, beta, given)
     again, _, _ = call_forward(student, x, gamma, beta, given)
-    real_answer(student, first, x, gamma, beta)
+    proof = first if given["mode"] == "train" else call_forward(student, x, gamma, beta, {**given, "mode": "train"})[0]
+    real_answer(student, proof, x, gamma, beta)
     if not all(_agree(first[k], again[k]) for k in OUTPUTS):
         raise CheckFailed("batchnorm_forward gave two different results for the same input; the forward must be "
                           "a function of its arguments alone.", cause="forward not a function")
@@ -182,8 +184,7 @@ def forward_default_running(student, ref):
         expected = expect_forward(ref, x, gamma, beta, start)
         (given, given_after), (without, without_after) = _same(student, x, gamma, beta, {**start, **zeros}, start,
                                                                context)
-        if mode == "test" and not close(plain_array(without["out"], "out of batchnorm_forward", shape=x.shape),
-                                        given["out"]):
+        if mode == "test" and not _agree(without["out"], given["out"]):
             raise CheckFailed(f"out of batchnorm_forward {context} differs from your output with zeros given; a "
                               "bn_param without running averages must work as if they were zeros.")
         for key in RUNNING:
