@@ -404,3 +404,10 @@ def test_test_mode_without_eps_costs_test_mode_only_not_the_check_of_the_default
                                       ("np.sqrt(running_var + eps)", "np.sqrt(running_var)")))
     lost = [o.check.name for o in failed(result)]
     assert lost == ["batchnorm_forward: test mode normalizes with the running averages"]
+
+
+def test_a_forward_that_raises_only_with_running_averages_given_costs_the_backward_nothing(solution_copy):
+    result = grade_submission(patched(solution_copy, "batchnorm", (
+        'running_mean = bn_param.get("running_mean", np.zeros(D))',
+        'running_mean = bn_param["running_mean"] + np.zeros(D + 1) if "running_mean" in bn_param else np.zeros(D)')))
+    assert {o.check.group for o in failed(result)} == {"batchnorm_forward"}

@@ -337,3 +337,13 @@ def test_forward_passes_that_do_not_normalize_earn_nothing_even_for_what_they_le
     lost = lost_groups(grade(normalization_copy))
     for group in ("layernorm_forward", "spatial_batchnorm_forward", "spatial_groupnorm_forward"):
         assert lost[group] == POINTS[group], group
+
+
+def test_a_forward_pass_that_raises_only_with_running_averages_given_costs_the_backward_pass_nothing(
+        normalization_copy):
+    """Given running averages of shape (C,) break the forward pass; without them it
+    runs, and in train mode they change no output: the backward pass gets its cache."""
+    result = grade(patched(normalization_copy, "spatial_batchnorm", (
+        'running_mean = bn_param.get("running_mean", np.zeros(C))',
+        'running_mean = bn_param["running_mean"] + np.zeros(C + 1) if "running_mean" in bn_param else np.zeros(C)')))
+    assert lost_groups(result).keys() == {"spatial_batchnorm_forward"}
