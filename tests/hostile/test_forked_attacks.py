@@ -334,10 +334,12 @@ def zero_centered(X):
     others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, 2, os.getpid())]
     if others or 0 in os.getresuid() or 0 in os.getresgid() or os.getgroups():
         raise RuntimeError(f"not alone, or root: {others} {os.getresuid()} {os.getgroups()}")
-    writable = [root for root, dirs, _ in os.walk("/") if not root.startswith(("/proc", "/sys"))
-                and os.access(root, os.W_OK)]
-    if writable != ["/tmp"]:  # cleaned after it
-        raise RuntimeError(f"writable: {writable}")
+    if not globals().get("walked"):  # once per child: the whole disk takes a while under load
+        writable = [root for root, dirs, _ in os.walk("/") if not root.startswith(("/proc", "/sys"))
+                    and os.access(root, os.W_OK)]
+        if writable != ["/tmp"]:  # cleaned after it
+            raise RuntimeError(f"writable: {writable}")
+        globals()["walked"] = True
     return X - X.mean(axis=0)
 """
 
