@@ -30,15 +30,25 @@ def _report_faults(results):
         print(f"warning: the grader failed on {what}: {why}", file=sys.stderr)
 
 
-def _report_ungraded(submissions, results):
-    """Submissions with nothing to grade, for the instructor, on stderr."""
+def _report_ungraded(submissions, results, graded):
+    """Submissions with nothing to grade, for the instructor, on stderr; the exit
+    status: 1 when not one of them holds a module (a class graded as the wrong
+    assignment, say), else 0."""
     for submission, result in zip(submissions, results):
         if submission.status == "no modules found":
-            print(f"warning: {result.name} ({submission.source}) holds no student module; graded 0",
-                  file=sys.stderr)
+            why = f" ({submission.reason}; is it --assignment {submission.other}?)" if submission.other else ""
+            print(f"warning: {result.name} ({submission.source}) holds no student module of {graded.name}{why}; "
+                  "graded 0", file=sys.stderr)
         elif submission.status != "graded":
             print(f"warning: {result.name} graded 0: {submission.source} was refused: {submission.reason}",
                   file=sys.stderr)
+    if not submissions or any(s.status == "graded" for s in submissions):
+        return 0
+    others = sorted({s.other for s in submissions if s.other})
+    hint = f"; they hold {' and '.join(others)}'s: grade them with --assignment {others[0]}" if others else ""
+    print(f"error: not one submission holds a student module of {graded.name} "
+          f"({', '.join(graded.spec.modules)}), so every row scored 0{hint}.", file=sys.stderr)
+    return 1
 
 
 def _parser():
@@ -170,14 +180,14 @@ def _grade(args, graded, launcher):
         results = grade_class(submissions, out=args.out, jobs=args.jobs, timeout=args.timeout, budget=args.budget,
                               hidden_visibility=args.hidden_visibility, launcher=launcher, assignment=graded,
                               cluster=client)
-    _report_ungraded(submissions, results)
+    status = _report_ungraded(submissions, results, graded)
     _report_faults(results)
     if args.json:
         write_atomic(args.json, results_json(results[0], args.hidden_visibility))
     if len(results) == 1 and not args.out:
         print(feedback_markdown(results[0]))
     print(class_table(results))
-    return 0
+    return status
 
 
 if __name__ == "__main__":

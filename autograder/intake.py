@@ -48,6 +48,7 @@ from pathlib import Path
 
 import yaml
 
+from .assignments import UnknownAssignment, load, names
 from .grade import MAX_MODULE_BYTES
 from .reports.escape import NAME_LIMIT, shown
 from .reports.files import held_folder
@@ -58,6 +59,9 @@ MAX_DEPTH = 3
 LAYOUT_DEPTH = 4
 # Entries deeper than this are never graded: no folder search reaches them.
 MAX_ZIP_DEPTH = LAYOUT_DEPTH + MAX_DEPTH + 4
+LINK_REASON = "it is a link, and links are never followed; pass the folder or zip it points to if you trust it"
+LINK_NOTICE = ("Nothing was graded: your submission reached the grader as a link, which the grader never follows. "
+               "Submit the folder or the zip itself.")
 SOURCE_LIMIT = 400  # characters of where a submission came from
 NAME_MAX = 255  # bytes of one file name on Linux
 RATIO_GRACE = 100 << 10  # an entry may unpack this much before its ratio counts
@@ -101,9 +105,11 @@ class Submission:
     name: str  # the student id, or the folder or zip name when there is none
     folder: Path
     source: str  # where it came from, as the instructor gave it
-    status: str = "graded"  # or why nothing can be graded: "no modules found", "zip refused"
-    reason: str = ""  # for a zip refused: why, as a clause ("its entry 'x.py' is a link")
+    status: str = "graded"  # or why nothing can be graded: "no modules found", "zip refused", ...
+    reason: str = ""  # why, as a clause ("its entry 'x.py' is a link"), when there is more to say
     students: tuple = ()  # Gradescope's submitters: ({"name", "sid", "email"}, ...)
+    notice: str = ""  # when no folder holds the modules: the sentence the student reads
+    other: str = ""  # the course's other assignment whose modules it holds instead, if any
 
 
 def _kind(path):
@@ -133,6 +139,18 @@ def holds_modules(folder, graded):
     return any(_is_file(Path(folder) / name) for name in graded.spec.modules)
 
 
+def _others(folder):
+    """The entries of ``folder`` that _children leaves out, but for hidden, cache and
+    macOS resource ones: links, and files that are not zips; sorted."""
+    folders, zips = _children(folder)
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if not _ignored(e.name))
+    except OSError:
+        return []
+    return [Path(folder) / name for name in names if Path(folder) / name not in {*folders, *zips}]
+
+
 def _children(folder):
     """Real subfolders and .zip files of ``folder``, sorted; hidden, cache and macOS
     resource folders left out, links never followed."""
@@ -149,35 +167,129 @@ def _children(folder):
     return folders, zips
 
 
-def modules_folder(folder, graded, depth=MAX_DEPTH):
-    """The folder that holds the student's modules of assignment ``graded``: ``folder``
-    itself, its ``<assignment>/`` folder, or the only folder below it that holds any (up
-    to ``depth`` levels); None when there is none or more than one could be meant."""
-    if holds_modules(folder, graded):
-        return folder
-    named = Path(folder) / graded.name
-    if _is_folder(named):
-        return modules_folder(named, graded, depth)
-    if depth == 0:
-        return None
-    found = [f for f in (modules_folder(child, graded, depth - 1) for child in _children(folder)[0]) if f]
-    return found[0] if len(found) == 1 else None
+@dataclass(frozen=True)
+class Search:
+    """Where a submission's modules are: ``folder``, or None when no folder holds
+    any (``other``: then the name of another assignment of the course whose modules
+    are there, if any) or several could be meant (``several``: those folders);
+    ``links``: the links met on the way (relative to the submission), never followed."""
+    folder: Path | None
+    several: tuple = ()
+    other: str = ""
+    links: tuple = ()
 
 
-def _one_submission(folder, name, where, graded, depth=MAX_DEPTH, refused="", **fields):
+def find_modules(submission, graded, depth=MAX_DEPTH):
+    """The one rule every front end uses to find the student's modules of assignment
+    ``graded`` in ``submission`` (a student's folder, or what they uploaded): the
+    folder itself when it holds any; in nbgrader's layout (it holds a folder named
+    like one of the course's assignments) its ``<assignment>/`` folder alone; else
+    the shallowest folder below that holds any, at most ``depth`` levels down (an
+    upload of a zipped folder), and none when two at that level do. Links are never
+    entered, so the folder found always lies inside ``submission``."""
+    found, links = _shallowest(Path(submission), graded, depth)
+    if len(found) == 1:
+        return Search(found[0], links=links)
+    if found:
+        return Search(None, several=tuple(found), links=links)
+    return Search(None, other=_other_assignment(submission, graded, depth), links=links)
+
+
+def _shallowest(submission, graded, depth):
+    """(the folders of find_modules' rule that hold modules, at one level; the links
+    met in the folders searched)."""
+    links, folders = [], [submission]
+    for level in range(depth + 1):
+        found = [f for f in folders if holds_modules(f, graded)]
+        below = []
+        for folder in folders:
+            children, met = _subfolders(folder)
+            links += [str((folder / name).relative_to(submission)) for name in met]
+            below += children
+        if found or level == depth:
+            break
+        if level == 0 and {f.name for f in below} & course_assignments(graded):
+            # nbgrader's layout: the other folders are other assignments
+            found = [f for f in below if f.name == graded.name and holds_modules(f, graded)]
+            break
+        folders = below
+    return found, tuple(links)
+
+
+def course_assignments(graded):
+    """The names of the assignments of ``graded``'s course (``graded``'s own at least)."""
+    course = getattr(graded, "course", None)
+    return {graded.name, *(names(course) if course is not None else ())}
+
+
+def _other_assignment(submission, graded, depth):
+    """The name of another assignment of the course whose modules ``submission``
+    holds where ``graded``'s would be found, or ""."""
+    for name in sorted(course_assignments(graded) - {graded.name}):
+        try:
+            other = load(name, graded.course)
+            theirs = set(other.spec.modules) - set(graded.spec.modules)
+        except (UnknownAssignment, ImportError):
+            continue
+        if theirs and _shallowest(Path(submission), other, depth)[0]:
+            return name
+    return ""
+
+
+def _subfolders(folder):
+    """(real subfolders of ``folder``, sorted, hidden and cache ones left out; the
+    names of its entries that are links)."""
+    try:
+        with os.scandir(folder) as entries:
+            kinds = [(e.name, e.is_dir(follow_symlinks=False), e.is_symlink()) for e in entries
+                     if not _ignored(e.name)]
+    except OSError:
+        return [], []
+    return ([Path(folder) / name for name, is_dir, _ in sorted(kinds) if is_dir],
+            sorted(name for name, _, link in kinds if link))
+
+
+def unfound(search, graded):
+    """(status, reason, the student's sentence) of a submission whose ``search``
+    found no folder to grade."""
+    modules = ", ".join(graded.spec.modules)
+    if search.several:
+        where = " and ".join(repr(shown(f.name, NAME_LIMIT)) for f in search.several[:2])
+        more = f" (and {len(search.several) - 2} more)" if len(search.several) > 2 else ""
+        reason = f"the folders {where}{more} both hold modules"
+        return ("modules in several folders", reason,
+                f"Nothing was graded: {reason}, and the grader cannot tell which one you meant. Submit one "
+                f"folder (or the .py files themselves: {modules}).")
+    if search.other:
+        reason = f"it holds the {search.other} assignment's modules, not {graded.name}'s"
+        return ("no modules found", reason,
+                f"Nothing was graded: your submission holds the modules of the assignment {search.other}, but "
+                f"this is {graded.name}, whose modules are {modules}. Submit those files.")
+    return "no modules found", "", no_modules(graded)
+
+
+def no_modules(graded):
+    """The sentence of a submission that holds none of the assignment's modules."""
+    return (f"No student module ({', '.join(graded.spec.modules)}) was found in your submission, so nothing "
+            "could be graded: submit the .py files themselves, not only the notebooks.")
+
+
+def _one_submission(folder, name, where, graded, refused="", **fields):
     """The row of the student whose folder is ``folder``; ``refused`` says why a zip
     they sent was refused, if it was."""
     if refused:
         return _row(name, folder, where(folder), "zip refused", refused, **fields)
-    found, status = modules_folder(folder, graded, depth), "graded"
-    if found is None:
-        named = folder / graded.name
-        found, status = (named if _is_folder(named) else folder), "no modules found"
-    return _row(name, found, where(found), status, **fields)
+    search = find_modules(folder, graded)
+    if search.folder is not None:
+        return _row(name, search.folder, where(search.folder), "graded", **fields)
+    status, reason, notice = unfound(search, graded)
+    named = folder / graded.name
+    found = named if _is_folder(named) else folder
+    return _row(name, found, where(found), status, reason, notice=notice, other=search.other, **fields)
 
 
-def _row(name, folder, source, status, reason="", students=()):
-    return Submission(shown(name), folder, shown(source, SOURCE_LIMIT), status, reason, students)
+def _row(name, folder, source, status, reason="", students=(), notice="", other=""):
+    return Submission(shown(name), folder, shown(source, SOURCE_LIMIT), status, reason, students, notice, other)
 
 
 def _size(count):
@@ -518,13 +630,25 @@ class Finder:
         folders, zips = _children(folder)
         named = self.graded.name
         is_class = not holds_modules(folder, self.graded) and not _is_folder(folder / named) and (
-            zips or any(modules_folder(f, self.graded) or _is_folder(f / named) for f in folders))
+            zips or any(find_modules(f, self.graded).folder or _is_folder(f / named) for f in folders))
         if not is_class:
             return [_one_submission(folder, name, where, self.graded, refused=charge())]
-        # nbgrader's layout (a student holds <assignment>/): other folders are other assignments
-        depth = 0 if any(_is_folder(f / named) for f in folders) else MAX_DEPTH
-        return [_one_submission(f, f.name, where, self.graded, depth, refused=charge(f)) for f in folders] + [
+        # Each student's layout is their own (find_modules): nbgrader's or a zipped folder's.
+        rows = [_one_submission(f, f.name, where, self.graded, refused=charge(f)) for f in folders] + [
             self._student_zip(z, where) for z in zips]
+        return rows + self._left_out(folder, where)
+
+    def _left_out(self, folder, where):
+        """What else a class folder holds: a link (to a student's folder or zip) is a
+        row that is never followed; any other file is named in a warning."""
+        rows = []
+        for path in _others(folder):
+            if _kind(path) == stat.S_IFLNK:
+                name = path.stem if path.name.lower().endswith(".zip") else path.name
+                rows.append(_row(name, path, where(path), "link not followed", LINK_REASON, notice=LINK_NOTICE))
+            else:
+                self.warnings.append(f"{shown(where(path))} is neither a folder nor a .zip file; left out")
+        return rows
 
     def _student_zip(self, zip_path, where):
         """A student's zip inside a class: a refusal costs that student, not the class."""
