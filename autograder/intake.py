@@ -33,6 +33,7 @@ Every name and path that reaches a Submission is made valid Unicode, without con
 characters, and bounded (``reports.escape.shown``).
 """
 import contextlib
+import functools
 import hashlib
 import lzma
 import os
@@ -45,8 +46,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from .assignments import UnknownAssignment, load, names
 from .grade import MAX_MODULE_BYTES
@@ -177,6 +176,7 @@ class Search:
     several: tuple = ()
     other: str = ""
     links: tuple = ()
+    python: tuple = ()  # when none is found: the names of the Python files at its top, if any
 
 
 def find_modules(submission, graded, depth=MAX_DEPTH):
@@ -187,24 +187,26 @@ def find_modules(submission, graded, depth=MAX_DEPTH):
     the shallowest folder below that holds any, at most ``depth`` levels down (an
     upload of a zipped folder), and none when two at that level do. Links are never
     entered, so the folder found always lies inside ``submission``."""
-    found, links = _shallowest(Path(submission), graded, depth)
+    found, links, python = _shallowest(Path(submission), graded, depth)
     if len(found) == 1:
         return Search(found[0], links=links)
     if found:
         return Search(None, several=tuple(found), links=links)
-    return Search(None, other=_other_assignment(submission, graded, depth), links=links)
+    return Search(None, other=_other_assignment(submission, graded, depth), links=links, python=python)
 
 
 def _shallowest(submission, graded, depth):
     """(the folders of find_modules' rule that hold modules, at one level; the links
-    met in the folders searched)."""
-    links, folders = [], [submission]
+    met in the folders searched; the names of the Python files at the top)."""
+    links, python, folders = [], set(), [submission]
     for level in range(depth + 1):
         found = [f for f in folders if holds_modules(f, graded)]
         below = []
         for folder in folders:
-            children, met = _subfolders(folder)
+            children, met, files = _subfolders(folder)
             links += [str((folder / name).relative_to(submission)) for name in met]
+            if level == 0:
+                python.update(name for name in files if name.endswith(".py"))
             below += children
         if found or level == depth:
             break
@@ -213,7 +215,7 @@ def _shallowest(submission, graded, depth):
             found = [f for f in below if f.name == graded.name and holds_modules(f, graded)]
             break
         folders = below
-    return found, tuple(links)
+    return found, tuple(links), tuple(sorted(python))
 
 
 def course_assignments(graded):
@@ -238,15 +240,15 @@ def _other_assignment(submission, graded, depth):
 
 def _subfolders(folder):
     """(real subfolders of ``folder``, sorted, hidden and cache ones left out; the
-    names of its entries that are links)."""
+    names of its entries that are links; the names of its regular files)."""
     try:
         with os.scandir(folder) as entries:
-            kinds = [(e.name, e.is_dir(follow_symlinks=False), e.is_symlink()) for e in entries
-                     if not _ignored(e.name)]
+            kinds = [(e.name, e.is_dir(follow_symlinks=False), e.is_symlink(), e.is_file(follow_symlinks=False))
+                     for e in entries if not _ignored(e.name)]
     except OSError:
-        return [], []
-    return ([Path(folder) / name for name, is_dir, _ in sorted(kinds) if is_dir],
-            sorted(name for name, _, link in kinds if link))
+        return [], [], []
+    return ([Path(folder) / name for name, is_dir, _, _ in sorted(kinds) if is_dir],
+            sorted(name for name, _, link, _ in kinds if link), [name for name, _, _, file in kinds if file])
 
 
 def unfound(search, graded):
@@ -265,6 +267,12 @@ def unfound(search, graded):
         return ("no modules found", reason,
                 f"Nothing was graded: your submission holds the modules of the assignment {search.other}, but "
                 f"this is {graded.name}, whose modules are {modules}. Submit those files.")
+    if search.python:
+        held = ", ".join(shown(name, NAME_LIMIT) for name in search.python[:3]) + (
+            f" and {len(search.python) - 3} more" if len(search.python) > 3 else "")
+        return ("no modules found", f"it holds {held}",
+                f"No student module of this assignment ({modules}) was found in your submission, which holds "
+                f"{held}, so nothing could be graded: submit these modules, with these names.")
     return "no modules found", "", no_modules(graded)
 
 
@@ -482,20 +490,27 @@ def open_zip(path):
         raise ZipRefused(f"it is not a zip file that can be read ({type(err).__name__}: {shown(err, 200)})") from err
 
 
-class _TolerantLoader(yaml.SafeLoader):
+@functools.cache
+def _tolerant_loader():
     """Safe YAML that reads Ruby-tagged values (Gradescope's exports carry some) as
-    plain data instead of failing."""
+    plain data instead of failing. PyYAML is imported only here: the hosted front
+    ends share this module but grade with numpy alone."""
+    import yaml
+
+    class TolerantLoader(yaml.SafeLoader):
+        pass
+
+    TolerantLoader.add_multi_constructor("!", _untagged)
+    return yaml, TolerantLoader
 
 
 def _untagged(loader, suffix, node):
+    import yaml
     if isinstance(node, yaml.MappingNode):
         return loader.construct_mapping(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node)
     return loader.construct_scalar(node)
-
-
-_TolerantLoader.add_multi_constructor("!", _untagged)
 
 
 def _field(submitter, key):
@@ -507,8 +522,9 @@ def _field(submitter, key):
 def gradescope_submitters(metadata):
     """{``submission_<id>``: ({"name", "sid", "email"}, ...)} from Gradescope's
     ``submission_metadata.yml``; entries or fields it lacks are simply absent."""
+    yaml, loader = _tolerant_loader()
     try:
-        data = yaml.load(Path(metadata).read_text(encoding="utf-8", errors="replace"), Loader=_TolerantLoader)
+        data = yaml.load(Path(metadata).read_text(encoding="utf-8", errors="replace"), Loader=loader)
     except (OSError, yaml.YAMLError) as err:
         raise UsageError(f"{shown(metadata)} is not readable Gradescope metadata ({type(err).__name__}); "
                          "export the submissions again") from err
