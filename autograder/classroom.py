@@ -149,7 +149,9 @@ def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=
         with fresh_folder(out) as staging:
             results = _grade_all(submissions, names, staging, jobs, cluster, progress, hidden_visibility, options)
             write_atomic(staging / "grades.csv", grades_csv(results, [s.source for s in submissions]))
-            summary = {"submissions": [_summary_row(s, r) for s, r in zip(submissions, results)]}
+            # The assignment is recorded for the gradebook export, which reads it here.
+            summary = {"assignment": graded.name, "max_score": sum(c.points for c in graded.checks),
+                       "submissions": [_summary_row(s, r) for s, r in zip(submissions, results)]}
             write_atomic(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
             write_atomic(staging / "table.txt", class_table(results) + "\n")
             write_atomic(staging / "report.html", class_report_html(results, options["assignment"].catalogue))

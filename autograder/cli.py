@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from . import cluster, export
-from .assignments import UnknownAssignment, load, names
+from .assignments import UnknownAssignment, names
 from .classroom import check_output_folder, grade_class
 from .intake import Finder, UsageError
 from .kit.report import check_list
@@ -18,6 +18,7 @@ from .options import (
     launcher_from_args,
     positive,
 )
+from .reports.escape import shown
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown
@@ -100,8 +101,9 @@ def _parser():
                             help="nbgrader's gradebook.db (read-only): the scores nbgrader exports")
         fmt.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write")
         fmt.add_argument("--assignment", metavar="NAME",
-                         help="with --grades, the assignment the rows are of (default: the course's only one, or "
-                              "batchnorm); with --gradebook, the one exported (default: every one)")
+                         help="with --grades, the assignment the rows are of (default: the one the summary.json "
+                              "beside it records, else the course's one whose parts and total the columns are; "
+                              "another is refused); with --gradebook, the one exported (default: every one)")
     demo = verbs.add_parser("demo", help="build the demo class and grade it")
     add_assignment_options(demo)
     demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
@@ -141,7 +143,7 @@ def _export(args, parser):
     """Grades into a gradebook's file; the lists of who has no grade go to stderr."""
     try:
         if args.grades:
-            grades = export.grades_from_csv(args.grades, args.assignment or load().name)
+            grades = export.grades_from_csv(args.grades, args.assignment)
         else:
             grades = export.grades_from_gradebook(args.gradebook, args.assignment)
         if args.format == "canvas" and len({g.assignment for g in grades}) > 1:
@@ -149,7 +151,7 @@ def _export(args, parser):
         export.write_grades(args.format, args.out, grades, [args.grades or args.gradebook],
                             getattr(args, "roster", None), getattr(args, "assignment_column", None))
     except (export.ExportError, UnknownAssignment) as err:
-        print(f"{parser.prog} export: error: {err}.", file=sys.stderr)
+        print(f"{parser.prog} export: error: {shown(err)}.", file=sys.stderr)
         return 2
     return 0
 
