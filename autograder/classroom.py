@@ -45,7 +45,7 @@ def unique_names(names):
     formula. A name that is file-safe as it is keeps itself, whatever its place; any
     other is made so and marked with a digest of what it was ("!bob" becomes
     "bob-1f0c2a"), so that it never takes, or reads as, another student's name."""
-    safe = [_file_safe(raw) == raw and raw not in RESERVED for raw in names]
+    safe = [bool(raw) and _file_safe(raw) == raw and raw not in RESERVED for raw in names]
     taken = set(RESERVED) | {raw for raw, ok in zip(names, safe) if ok}
     claimed, unique = set(RESERVED), []
     for raw, ok in zip(names, safe):
