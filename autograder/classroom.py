@@ -44,7 +44,7 @@ def unique_names(names):
     matches them); a name that starts with a letter or a digit is never a spreadsheet
     formula. A name that is file-safe as it is keeps itself, whatever its place; any
     other is made so and marked with a digest of what it was ("!bob" becomes
-    "bob-1f0c2a"), so that it never takes, or reads as, another student's name."""
+    "bob-f1a50b"), so that it never takes, or reads as, another student's name."""
     safe = [bool(raw) and _file_safe(raw) == raw and raw not in RESERVED for raw in names]
     taken = set(RESERVED) | {raw for raw, ok in zip(names, safe) if ok}
     claimed, unique = set(RESERVED), []

@@ -13,10 +13,12 @@ Each path given to ``python -m autograder grade`` is one of:
 - a ``.zip`` file of any of these (a zip that wraps everything in one folder is opened
   one level down).
 
-Inside a submission the modules may sit up to ``MAX_DEPTH`` folders down, when exactly
-one folder there holds them (a student who uploaded a zipped folder), except in nbgrader's
-layout, where only ``<assignment>/`` counts. Links are never followed, anywhere below the
-paths given.
+Inside a submission the modules are found by ``find_modules``, the one rule every front
+end shares, for each student's folder on its own: up to ``MAX_DEPTH`` folders down, in the
+shallowest folder that holds any when it is the only one at its level (a student who
+uploaded a zipped folder), except in nbgrader's layout, where only ``<assignment>/``
+counts. Links are never followed, anywhere below the paths given: an entry of a class
+folder that is a link is a row that says so, and any other file there a warning.
 
 Zips are unpacked into a private temporary folder, each within a budget of its own
 (``ZipLimits``: entries, files, folders, bytes, and a cap on how much an entry may
