@@ -344,6 +344,7 @@ class Unpacked:
 
     def __init__(self, root):
         self.root, self.problems, self.nested, self._charged = root, {}, {}, set()
+        self.links = []  # where the links among a class zip's top entries would be, never made
 
     def charge(self, folder=None):
         """Why the submission in ``folder`` (None: the whole zip) is refused, or "":
@@ -393,11 +394,16 @@ def _plan(archive, target, modules, class_zip, limits, unpacked):
             unpacked.problems.setdefault(target.joinpath(*parts), f"its entry {_quoted(info.filename)} {why}")
         elif parts:
             entries.append((info, parts, why))
+            if class_zip and why == "is a link" and len(parts) <= 2 and not parts[-1].endswith(".py") \
+                    and not any(_ignored(p) for p in parts):
+                unpacked.links.append(target.joinpath(*parts))  # a student's folder or zip, perhaps
     module_folders = {tuple(parts[:-1]) for info, parts, _ in entries if not info.is_dir() and parts[-1] in modules}
     files = []
     for info, parts, why in entries:
         if info.is_dir() or not _wanted(parts, module_folders, class_zip):
             continue
+        if target.joinpath(*parts) in unpacked.links:
+            continue  # a row of its own
         if why:
             unpacked.problems.setdefault(target.joinpath(*parts[:-1]), f"its entry {_quoted(info.filename)} {why}")
         else:
@@ -587,7 +593,8 @@ class Finder:
                 unpacked = self._unpack(path, class_zip=True)
             except ZipRefused as err:
                 raise UsageError(f"{shown(path)} was refused: {err}") from err
-            found = self._in_folder(self._unwrapped(unpacked.root), path.stem, _inside(unpacked.root, path), unpacked)
+            found = self._in_folder(self._unwrapped(unpacked.root, unpacked.links), path.stem,
+                                    _inside(unpacked.root, path), unpacked)
             self.warnings += [f"{shown(path)}: {why}; left out" for why in unpacked.uncharged()]
             return found
         name = path.resolve().name
@@ -630,11 +637,12 @@ class Finder:
                 raise ZipRefused(f"it {err}") from err
         return copy
 
-    def _unwrapped(self, root):
-        """A zip's folder to search: its only top folder when everything sits in one."""
+    def _unwrapped(self, root, links=()):
+        """A zip's folder to search: its only top folder when everything sits in one
+        (``links``: where the zip's links would be)."""
         folders, zips = _children(root)
         if not holds_modules(root, self.graded) and not _is_file(root / GRADESCOPE_METADATA) and len(folders) == 1 \
-                and not zips:
+                and not zips and not any(link.parent == root for link in links):
             return folders[0]
         return root
 
@@ -654,14 +662,15 @@ class Finder:
         # Each student's layout is their own (find_modules): nbgrader's or a zipped folder's.
         rows = [_one_submission(f, f.name, where, self.graded, refused=charge(f)) for f in folders] + [
             self._student_zip(z, where) for z in zips]
-        return rows + self._left_out(folder, where)
+        return rows + self._left_out(folder, where, unpacked)
 
-    def _left_out(self, folder, where):
-        """What else a class folder holds: a link (to a student's folder or zip) is a
-        row that is never followed; any other file is named in a warning."""
+    def _left_out(self, folder, where, unpacked=None):
+        """What else a class folder (or zip) holds: a link (to a student's folder or
+        zip) is a row that is never followed; any other file is named in a warning."""
         rows = []
-        for path in _others(folder):
-            if _kind(path) == stat.S_IFLNK:
+        links = [p for p in unpacked.links if p.parent == folder] if unpacked else []
+        for path in sorted([*_others(folder), *links]):
+            if path in links or _kind(path) == stat.S_IFLNK:
                 name = path.stem if path.name.lower().endswith(".zip") else path.name
                 rows.append(_row(name, path, where(path), "link not followed", LINK_REASON, notice=LINK_NOTICE))
             else:
@@ -687,6 +696,10 @@ class Finder:
             students = submitters.get(child.name, ())
             name = "+".join(filter(None, map(_student_id, students))) or child.name
             found.append(_one_submission(child, name, where, self.graded, refused=charge(child), students=students))
+        for link in (path for path in _others(folder) if _kind(path) == stat.S_IFLNK):
+            students = submitters.get(link.name, ())
+            name = "+".join(filter(None, map(_student_id, students))) or link.name
+            found.append(_row(name, link, where(link), "link not followed", LINK_REASON, students, LINK_NOTICE))
         return found
 
 

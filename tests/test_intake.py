@@ -804,3 +804,22 @@ def test_another_assignments_modules_are_named_as_such(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "dave" in done.stderr and "--assignment normalization" in done.stderr
     assert "modules of the assignment normalization" in (out / "dave.md").read_text()
+
+
+def test_a_link_among_a_class_zips_students_or_a_gradescope_exports_submissions_is_a_row(tmp_path):
+    submission(tmp_path / "class" / "alice")
+    with zipfile.ZipFile(tmp_path / "class.zip", "w") as archive:
+        for name in MODULES:
+            archive.write(tmp_path / "class" / "alice" / name, f"alice/{name}")
+        for entry in ("bob", "carol.zip"):
+            link = zipfile.ZipInfo(entry)
+            link.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(link, "/elsewhere")
+    assert found(tmp_path / "class.zip") == [("alice", "graded"), ("bob", "link not followed"),
+                                             ("carol", "link not followed")]
+    export = tmp_path / "export"
+    submission(export / "submission_1")
+    (export / "submission_2").symlink_to(tmp_path / "class" / "alice")
+    (export / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :sid: '1'\nsubmission_2:\n  :submitters:\n  - :sid: '2'\n")
+    assert found(export) == [("1", "graded"), ("2", "link not followed")]
