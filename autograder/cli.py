@@ -33,8 +33,8 @@ def _report_faults(results):
 
 def _report_ungraded(submissions, results, graded):
     """Submissions with nothing to grade, for the instructor, on stderr; the exit
-    status: 1 when not one of them holds a module (a class graded as the wrong
-    assignment, say), else 0."""
+    status: 1 when not one of them holds a module anywhere (a class graded as the
+    wrong assignment, say), else 0."""
     for submission, result in zip(submissions, results):
         if submission.status == "no modules found":
             why = f" ({submission.reason}; is it --assignment {submission.other}?)" if submission.other else ""
@@ -43,7 +43,7 @@ def _report_ungraded(submissions, results, graded):
         elif submission.status != "graded":
             print(f"warning: {result.name} graded 0: {submission.source} was refused: {submission.reason}",
                   file=sys.stderr)
-    if not submissions or any(s.status == "graded" for s in submissions):
+    if not submissions or any(s.status != "no modules found" for s in submissions):
         return 0
     others = sorted({s.other for s in submissions if s.other})
     hint = f"; they hold {' and '.join(others)}'s: grade them with --assignment {others[0]}" if others else ""

@@ -256,7 +256,7 @@ def test_an_upload_scores_as_on_the_command_line_with_one_sentence(layout, autog
     (export / "submission_metadata.yml").write_text("submission_1:\n  :submitters:\n  - :sid: '7'\n")
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(export), "--out", str(tmp_path / "out")],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1 and "not one submission holds a student module" in done.stderr, done.stderr
+    assert done.returncode == (layout != "two folders"), done.stderr  # 1: not one holds a module anywhere
     assert results["score"] == json.loads((tmp_path / "out" / "7.json").read_text())["score"] == 0
     sentence = "cannot tell which one you meant" if layout == "two folders" else "No student module"
     assert sentence in results["output"]
