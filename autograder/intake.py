@@ -226,18 +226,25 @@ def course_assignments(graded):
     return {graded.name, *(names(course) if course is not None else ())}
 
 
-def _other_assignment(submission, graded, depth):
-    """The name of another assignment of the course whose modules ``submission``
-    holds where ``graded``'s would be found, or ""."""
+def _others_of(graded):
+    """The course's other assignments that ``graded``'s grader can load."""
+    found = []
     for name in sorted(course_assignments(graded) - {graded.name}):
         try:
             other = load(name, graded.course)
-            theirs = set(other.spec.modules) - set(graded.spec.modules)
-        except (UnknownAssignment, ImportError):
+            if other.spec.modules:  # its grading package loads
+                found.append(other)
+        except (UnknownAssignment, ImportError, SyntaxError):  # not this grader's to judge
             continue
-        if theirs and _shallowest(Path(submission), other, depth)[0]:
-            return name
-    return ""
+    return found
+
+
+def _other_assignment(submission, graded, depth):
+    """The name of another assignment of the course whose modules ``submission``
+    holds where ``graded``'s would be found, or ""."""
+    return next((other.name for other in _others_of(graded)
+                 if set(other.spec.modules) - set(graded.spec.modules)
+                 and _shallowest(Path(submission), other, depth)[0]), "")
 
 
 def _subfolders(folder):
@@ -563,6 +570,10 @@ class Finder:
         self._stack = contextlib.ExitStack()
         self._scratch = None
         self._nested = {}  # the place of a student zip inside a class's zip: (open class zip, entry)
+        # What a zip's module folders are told by: the course's other assignments' modules
+        # too, so that a student who sent those is told so.
+        self._modules = set(graded.spec.modules).union(*(
+            other.spec.modules for other in _others_of(graded)))
 
     def __enter__(self):
         return self
@@ -614,7 +625,7 @@ class Finder:
                 zip_path = self._copied_out(zip_path, target.with_name(target.name + ".zip"))
             with contextlib.ExitStack() as closing:
                 archive = closing.enter_context(open_zip(zip_path))
-                unpacked = unpack_zip(archive, target, self.graded.spec.modules, class_zip, self.limits)
+                unpacked = unpack_zip(archive, target, self._modules, class_zip, self.limits)
                 if unpacked.nested:  # open until each student zip is copied out
                     self._nested.update((place, (archive, info)) for place, info in unpacked.nested.items())
                     self._stack.enter_context(closing.pop_all())

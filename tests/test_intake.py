@@ -793,10 +793,12 @@ def test_another_assignments_modules_are_named_as_such(tmp_path):
     for name in other.spec.modules:
         shutil.copyfile(other.solutions / name, tmp_path / "class" / "dave" / name)
     notebook_only(tmp_path / "class" / "carol")
+    zip_folder(tmp_path / "class" / "dave", tmp_path / "class" / "erin.zip", prefix="normalization/")
     with Finder(GRADED) as finder:
-        alice, carol, dave = finder.find([tmp_path / "class"])
-    assert (dave.status, dave.reason) == ("no modules found",
-                                          "it holds the normalization assignment's modules, not batchnorm's")
+        alice, carol, dave, erin = finder.find([tmp_path / "class"])
+    for row in (dave, erin):
+        assert (row.status, row.reason) == ("no modules found",
+                                            "it holds the normalization assignment's modules, not batchnorm's")
     assert "modules of the assignment normalization" in dave.notice and "notebooks" not in dave.notice
     assert (carol.status, carol.reason, carol.notice) == ("no modules found", "", no_modules(GRADED))
     out = tmp_path / "out"
