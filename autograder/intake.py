@@ -265,9 +265,11 @@ def unfound(search, graded):
     found no folder to grade."""
     modules = ", ".join(graded.spec.modules)
     if search.several:
-        where = " and ".join(repr(shown(f.name, NAME_LIMIT)) for f in search.several[:2])
-        more = f" (and {len(search.several) - 2} more)" if len(search.several) > 2 else ""
-        reason = f"the folders {where}{more} both hold modules"
+        named = [repr(shown(f.name, NAME_LIMIT)) for f in search.several[:2]]
+        if len(search.several) > 2:
+            reason = f"the folders {', '.join(named)} and {len(search.several) - 2} more each hold modules"
+        else:
+            reason = f"the folders {' and '.join(named)} both hold modules"
         return ("modules in several folders", reason,
                 f"Nothing was graded: {reason}, and the grader cannot tell which one you meant. Submit one "
                 f"folder (or the .py files themselves: {modules}).")
