@@ -1,5 +1,6 @@
 """Grade a class: many submissions, in parallel, into one fresh output folder."""
 import ctypes
+import hashlib
 import json
 import multiprocessing
 import os
@@ -35,29 +36,42 @@ WORKER_DIED = ("The grader's process died while grading this submission (it was 
                "so nothing was graded. Your instructor can see why.")
 
 
-def no_modules(graded):
-    """The sentence of a submission that holds none of the assignment's modules."""
-    return (f"No student module ({', '.join(graded.spec.modules)}) was found in your submission, so nothing "
-            "could be graded: submit the .py files themselves, not only the notebooks.")
-
-
 def unique_names(names):
     """A file-safe name per submission (ASCII letters, digits, ``._-+@``, starting and
-    ending with a letter or a digit, at most NAME_LIMIT characters), made unique if
-    needed, and never one that would overwrite the class files. ``+`` and ``@`` stay so
-    that a group's ``sid1+sid2`` and an e-mail address still name their students (a
-    gradebook export matches them); a name that starts with a letter or a digit is
-    never a spreadsheet formula."""
-    unique, taken = [], set(RESERVED)
-    for raw in names:
-        base = re.sub(r"[^A-Za-z0-9._+@-]+", "_", raw).strip("._-+@")[:NAME_LIMIT].rstrip("._-+@") or "submission"
-        name, n = base, 1
-        while name in taken:
-            n += 1
-            name = f"{base}-{n}"
-        taken.add(name)
+    ending with a letter or a digit, at most NAME_LIMIT characters), unique, and never
+    one that would overwrite the class files. ``+`` and ``@`` stay so that a group's
+    ``sid1+sid2`` and an e-mail address still name their students (a gradebook export
+    matches them); a name that starts with a letter or a digit is never a spreadsheet
+    formula. A name that is file-safe as it is keeps itself, whatever its place; any
+    other is made so and marked with a digest of what it was ("!bob" becomes
+    "bob-f1a50b"), so that it never takes, or reads as, another student's name."""
+    safe = [bool(raw) and _file_safe(raw) == raw and raw not in RESERVED for raw in names]
+    taken = set(RESERVED) | {raw for raw, ok in zip(names, safe) if ok}
+    claimed, unique = set(RESERVED), []
+    for raw, ok in zip(names, safe):
+        if ok and raw not in claimed:
+            name = raw
+        else:
+            base = raw if ok else _marked(raw)
+            name, n = base, 1
+            while name in taken or name in claimed:
+                n += 1
+                name = f"{base}-{n}"
+        claimed.add(name)
         unique.append(name)
     return unique
+
+
+def _file_safe(raw, limit=NAME_LIMIT):
+    """``raw`` with every run of other characters made "_", its ends trimmed to a
+    letter or a digit, cut to ``limit`` characters; "" when nothing is left."""
+    return re.sub(r"[^A-Za-z0-9._+@-]+", "_", raw).strip("._-+@")[:limit].rstrip("._-+@")
+
+
+def _marked(raw):
+    """The file-safe form of a name that was not, with a digest of the name."""
+    digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return f"{_file_safe(raw, NAME_LIMIT - 7) or 'submission'}-{digest}"
 
 
 def check_output_folder(out):
@@ -108,7 +122,7 @@ def _grade(submission, name, options):
     if submission.status == "graded":
         return grade_submission(submission.folder, name=name, **options)
     graded = options["assignment"]
-    notice = no_modules(graded) if submission.status == "no modules found" else refused(submission.reason)
+    notice = submission.notice or refused(submission.reason)
     status = f"{submission.status}: {submission.reason}" if submission.reason else submission.status
     return Result.nothing_graded(name, options.get("checks") or graded.checks, notice, status=status)
 
@@ -135,7 +149,9 @@ def grade_class(submissions, out=None, jobs=1, progress=True, hidden_visibility=
         with fresh_folder(out) as staging:
             results = _grade_all(submissions, names, staging, jobs, cluster, progress, hidden_visibility, options)
             write_atomic(staging / "grades.csv", grades_csv(results, [s.source for s in submissions]))
-            summary = {"submissions": [_summary_row(s, r) for s, r in zip(submissions, results)]}
+            # The assignment is recorded for the gradebook export, which reads it here.
+            summary = {"assignment": graded.name, "max_score": sum(c.points for c in graded.checks),
+                       "submissions": [_summary_row(s, r) for s, r in zip(submissions, results)]}
             write_atomic(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
             write_atomic(staging / "table.txt", class_table(results) + "\n")
             write_atomic(staging / "report.html", class_report_html(results, options["assignment"].catalogue))

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from . import cluster, export
-from .assignments import UnknownAssignment, load, names
+from .assignments import UnknownAssignment, names
 from .classroom import check_output_folder, grade_class
 from .intake import Finder, UsageError
 from .kit.report import check_list
@@ -18,6 +18,7 @@ from .options import (
     launcher_from_args,
     positive,
 )
+from .reports.escape import shown
 from .reports.files import write_atomic
 from .reports.results import results_json
 from .reports.tables import class_table, feedback_markdown
@@ -30,15 +31,25 @@ def _report_faults(results):
         print(f"warning: the grader failed on {what}: {why}", file=sys.stderr)
 
 
-def _report_ungraded(submissions, results):
-    """Submissions with nothing to grade, for the instructor, on stderr."""
+def _report_ungraded(submissions, results, graded):
+    """Submissions with nothing to grade, for the instructor, on stderr; the exit
+    status: 1 when not one of them holds a module anywhere (a class graded as the
+    wrong assignment, say), else 0."""
     for submission, result in zip(submissions, results):
         if submission.status == "no modules found":
-            print(f"warning: {result.name} ({submission.source}) holds no student module; graded 0",
-                  file=sys.stderr)
+            why = f" ({submission.reason}; is it --assignment {submission.other}?)" if submission.other else ""
+            print(f"warning: {result.name} ({submission.source}) holds no student module of {graded.name}{why}; "
+                  "graded 0", file=sys.stderr)
         elif submission.status != "graded":
             print(f"warning: {result.name} graded 0: {submission.source} was refused: {submission.reason}",
                   file=sys.stderr)
+    if not submissions or any(s.status != "no modules found" for s in submissions):
+        return 0
+    others = sorted({s.other for s in submissions if s.other})
+    hint = f"; they hold {' and '.join(others)}'s: grade them with --assignment {others[0]}" if others else ""
+    print(f"error: not one submission holds a student module of {graded.name} "
+          f"({', '.join(graded.spec.modules)}), so every row scored 0{hint}.", file=sys.stderr)
+    return 1
 
 
 def _parser():
@@ -90,8 +101,9 @@ def _parser():
                             help="nbgrader's gradebook.db (read-only): the scores nbgrader exports")
         fmt.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write")
         fmt.add_argument("--assignment", metavar="NAME",
-                         help="with --grades, the assignment the rows are of (default: the course's only one, or "
-                              "batchnorm); with --gradebook, the one exported (default: every one)")
+                         help="with --grades, the assignment the rows are of (default: the one the summary.json "
+                              "beside it records, else the course's one whose parts and total the columns are; "
+                              "another is refused); with --gradebook, the one exported (default: every one)")
     demo = verbs.add_parser("demo", help="build the demo class and grade it")
     add_assignment_options(demo)
     demo.add_argument("--out", type=Path, default=Path("grades/demo"), metavar="DIR")
@@ -131,7 +143,7 @@ def _export(args, parser):
     """Grades into a gradebook's file; the lists of who has no grade go to stderr."""
     try:
         if args.grades:
-            grades = export.grades_from_csv(args.grades, args.assignment or load().name)
+            grades = export.grades_from_csv(args.grades, args.assignment)
         else:
             grades = export.grades_from_gradebook(args.gradebook, args.assignment)
         if args.format == "canvas" and len({g.assignment for g in grades}) > 1:
@@ -139,7 +151,7 @@ def _export(args, parser):
         export.write_grades(args.format, args.out, grades, [args.grades or args.gradebook],
                             getattr(args, "roster", None), getattr(args, "assignment_column", None))
     except (export.ExportError, UnknownAssignment) as err:
-        print(f"{parser.prog} export: error: {err}.", file=sys.stderr)
+        print(f"{parser.prog} export: error: {shown(err)}.", file=sys.stderr)
         return 2
     return 0
 
@@ -170,14 +182,14 @@ def _grade(args, graded, launcher):
         results = grade_class(submissions, out=args.out, jobs=args.jobs, timeout=args.timeout, budget=args.budget,
                               hidden_visibility=args.hidden_visibility, launcher=launcher, assignment=graded,
                               cluster=client)
-    _report_ungraded(submissions, results)
+    status = _report_ungraded(submissions, results, graded)
     _report_faults(results)
     if args.json:
         write_atomic(args.json, results_json(results[0], args.hidden_visibility))
     if len(results) == 1 and not args.out:
         print(feedback_markdown(results[0]))
     print(class_table(results))
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Grades out of the grader and into a gradebook (``python -m autograder export``).
 
 Two sources: the ``grades.csv`` of a graded class (one row per submission; a
-Gradescope group's row is named ``sid1+sid2`` and counts for each of them), or
+Gradescope group's row counts for each member that the summary.json beside it
+lists; that file also records the assignment graded), or
 nbgrader's ``gradebook.db``, read through nbgrader's own Gradebook API. Two formats:
 
 - ``canvas``: the CSV that Canvas's gradebook imports (Grades > Import): the columns
@@ -19,13 +20,15 @@ and written atomically; no cell can turn into a spreadsheet formula.
 import csv
 import io
 import json
+import math
 import re
 import sys
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from .reports.escape import csv_cell
+from .assignments import UnknownAssignment, load, names
+from .reports.escape import NAME_LIMIT, csv_cell, shown
 from .reports.files import write_atomic
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -90,41 +93,107 @@ def _columns(header, names, path, what):
     return [header.index(name) for name in names]
 
 
-def group_members(grades_path):
-    """{row name: the members' ids} of the Gradescope submissions in the summary.json
-    beside ``grades_path``: a group's row name there may be made file-safe, its
-    members' ids (SID, else email, else name) are as Gradescope gave them."""
+def read_summary(grades_path):
+    """The summary.json that `python -m autograder grade --out` writes beside
+    ``grades_path`` ({} when there is none): the assignment graded, and per row its
+    Gradescope members, if any."""
     summary = Path(grades_path).with_name("summary.json")
     if not summary.is_file():
         return {}
     try:
-        rows = json.loads(summary.read_text(encoding="utf-8"))["submissions"]
-        return {row["name"]: [s.get("sid") or s.get("email") or s.get("name") for s in row["students"]]
-                for row in rows if row.get("students")}
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        rows = data["submissions"]
+        members = {row["name"]: [s.get("sid") or s.get("email") or s.get("name") for s in row["students"]]
+                   for row in rows if row.get("students")}
+        assignment = data.get("assignment")
+        if assignment is not None and not isinstance(assignment, str):
+            raise TypeError(assignment)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise ExportError(f"{summary} is not the summary.json that `python -m autograder grade --out` writes "
                           "beside grades.csv") from None
+    return {"assignment": assignment, "members": members}
 
 
-def grades_from_csv(path, assignment):
-    """The grades of ``grades.csv`` (written by ``python -m autograder grade --out``) in
-    ``assignment``: one per student, a group's row (named ``sid1+sid2``, or with its
-    members in the summary.json beside it) giving each member the same grade."""
-    members = group_members(path)
+def _total(name):
+    """The points of the course's assignment ``name`` and its parts, or None when the
+    course has no such assignment."""
+    try:
+        graded = load(name)
+        return sum(c.points for c in graded.checks), set(graded.spec.groups)
+    except UnknownAssignment:
+        return None
+
+
+def assignment_of(path, chosen, recorded, parts, totals):
+    """The assignment whose grades ``path`` holds: the one its summary.json records,
+    else the course's one whose parts and total its columns and max_total are; with
+    ``chosen`` (--assignment) it must be that one."""
+    if recorded:
+        if chosen and chosen != recorded:
+            raise ExportError(f"{path} holds grades of the assignment {recorded} (its summary.json says so), not of "
+                              f"{chosen}; drop --assignment, or export {chosen}'s grades.csv")
+        return recorded
+    fits = {name: total is not None and totals <= {total[0]} and (not parts or set(parts) == total[1])
+            for name, total in ((n, _total(n)) for n in names())}
+    if chosen:
+        if chosen in fits and not fits[chosen]:
+            raise ExportError(f"{path} does not hold grades of {chosen} (its parts or its max_total "
+                              f"{', '.join(f'{t:g}' for t in sorted(totals))} are another assignment's); name the "
+                              "assignment it holds with --assignment")
+        return chosen
+    matching = sorted(name for name, fit in fits.items() if fit)
+    if len(matching) != 1:
+        raise ExportError(f"{path} does not say which assignment it holds grades of (no summary.json beside it); "
+                          "name it with --assignment NAME")
+    return matching[0]
+
+
+def _score(cell, where):
+    """A score of grades.csv as a number, refused when it is none, or not finite."""
+    try:
+        value = float(cell)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ExportError(f"{where}: {cell.strip()[:40]!r} is not a finite number")
+    return value
+
+
+def grades_from_csv(path, assignment=None):
+    """The grades of ``grades.csv`` (written by ``python -m autograder grade --out``):
+    one per student, a Gradescope group's row (its members listed in the summary.json
+    beside it) giving each member the same grade. The assignment is the one recorded
+    or told by its columns (``assignment_of``); ``assignment`` (--assignment) must
+    agree. A total that is not a number from 0 to max_total is refused, naming its row."""
+    summary = read_summary(path)
+    members = summary.get("members", {})
     header, rows = read_table(path)
     name, total, maximum = _columns(header, ("submission", "total", "max_total"), path,
                                     "a grades.csv written by `python -m autograder grade --out`")
     status = header.index("status") if "status" in header else None
-    grades = []
+    parts = header[(status if status is not None else name) + 1:total]
+    checked = []
     for line, row in enumerate(rows, start=2):
-        where = f"{Path(path).name} line {line}"
-        try:
-            score, max_score = float(row[total]), float(row[maximum])
-        except ValueError:
-            raise ExportError(f"{where}: the total {row[total]!r} or max_total {row[maximum]!r} is not a number") \
-                from None
+        where = f"{Path(path).name} line {line} ({shown(row[name], NAME_LIMIT)})"
+        score, max_score = _score(row[total], where), _score(row[maximum], where)
+        if not 0 <= score <= max_score or max_score <= 0:
+            raise ExportError(f"{where}: the total {score:g} is not a score from 0 to max_total {max_score:g}")
+        if checked and max_score != checked[0][2]:
+            raise ExportError(f"{where}: max_total {max_score:g} is not the {checked[0][2]:g} of the rows above; one "
+                              "grades.csv holds one assignment's grades")
+        checked.append((row, score, max_score, f"{Path(path).name} line {line}"))
+    assignment = assignment_of(path, assignment, summary.get("assignment"), parts,
+                               {max_score for _, _, max_score, _ in checked})
+    known = _total(assignment)
+    if known and checked and checked[0][2] != known[0]:
+        raise ExportError(f"{path}: max_total is {checked[0][2]:g}, not {known[0]:g}, the points of "
+                          f"{assignment}; export a grades.csv that `python -m autograder grade --out` wrote")
+    grades = []
+    for row, score, max_score, where in checked:
         failed = status is not None and row[status].strip() == GRADER_FAILED
-        for student in filter(None, (str(s).strip() for s in members.get(row[name]) or row[name].split("+") if s)):
+        # Only a row that summary.json lists as a Gradescope group counts for several
+        # students: a folder named "mallory+bob" is one row, never bob's.
+        for student in filter(None, (str(s).strip() for s in members.get(row[name]) or [row[name]] if s)):
             grades.append(Grade(student, assignment, None if failed else score, max_score, where,
                                 "the grader failed on it; grade it again" if failed else ""))
     return grades
@@ -158,6 +227,9 @@ def grades_from_gradebook(path, assignment=None):
                         continue
                     # What `nbgrader export` gives: the score less any late penalty, never below 0.
                     score = max(0.0, submission.score - submission.late_submission_penalty)
+                    if not (math.isfinite(score) and math.isfinite(max_score) and score <= max_score):
+                        raise ExportError(f"{path}: the score of {shown(student, NAME_LIMIT)} in {name}, "
+                                          f"{score!r}, is not a number from 0 to {max_score!r}")
                     grades.append(Grade(student, name, score, max_score, path.name))
     except SQLAlchemyError as err:
         raise ExportError(f"{path} is not an nbgrader gradebook: {str(err).splitlines()[0]}") from None
@@ -213,7 +285,9 @@ def canvas_csv(grades, roster_path, column):
     for g in grades:
         found = owners.get(_key(g.student), set())
         if len(found) != 1:
-            unmatched.append((g, "the SIS id or login of two roster students" if found else "not in the roster"))
+            unmatched.append((g, "the SIS id or login of two roster students" if found else "not in the roster"
+                              + (" (a row counts for each member of a Gradescope group only as the summary.json "
+                                 "beside grades.csv lists them)" if "+" in g.student else "")))
             continue
         index = next(iter(found))
         if index in scores:
@@ -229,8 +303,10 @@ def canvas_csv(grades, roster_path, column):
         notes.append(f"the roster has no column {column!r}: Canvas will create a new assignment unless the name ends "
                      "with the id of one, as in 'Batch normalization (1234)'")
     elif points_row is not None and _differs(points_row[header.index(column)], points):
-        notes.append(f"{column} is worth {points_row[header.index(column)].strip()} points in Canvas; the import "
-                     f"makes it {points}, the grader's total")
+        assignment = next(iter({g.assignment for g in grades}))
+        raise ExportError(f"the column {column!r} is worth {shown(points_row[header.index(column)].strip(), 20)} "
+                          f"points in Canvas, but the grades are of {assignment}, out of {points}: choose "
+                          f"{assignment}'s column, or make it worth {points} points in Canvas first")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*CANVAS_COLUMNS, csv_cell(column)])
@@ -273,11 +349,11 @@ def _count(items, one, many):
 def report_canvas(canvas, out, stream=sys.stderr):
     """The lists, one student a line, then the sentence that sums them up."""
     for who, why in canvas.no_grade:
-        print(f"no grade: {who}: {why}", file=stream)
+        print(f"no grade: {shown(who)}: {shown(why)}", file=stream)
     for g, why in canvas.unmatched:
-        print(f"not matched: {g.student} ({g.source}): {why}", file=stream)
+        print(f"not matched: {shown(g.student)} ({shown(g.source)}): {why}", file=stream)
     for note in canvas.notes:
-        print(f"note: {note}", file=stream)
+        print(f"note: {shown(note)}", file=stream)
     sentence = f"wrote {out}: {canvas.graded} of {canvas.roster} roster students have a grade"
     if canvas.no_grade:
         sentence += f"; {_count(canvas.no_grade, 'has', 'have')} none (left blank, so Canvas keeps what it holds)"
@@ -298,7 +374,8 @@ def write_grades(format, out, grades, inputs=(), roster=None, column=None, strea
         write_atomic(out, long_csv(grades))
         missing = [g for g in grades if g.score is None]
         for g in missing:
-            print(f"no score: {g.student} in {g.assignment}: {g.why} ({g.source})", file=stream)
+            print(f"no score: {shown(g.student)} in {shown(g.assignment)}: {shown(g.why)} ({shown(g.source)})",
+                  file=stream)
         print(f"wrote {out}: {len(grades) - len(missing)} scores"
               + (f"; {_count(missing, 'row has', 'rows have')} none (listed above)." if missing else "."), file=stream)
         return

@@ -48,8 +48,14 @@ class Result:
 
     @classmethod
     def nothing_graded(cls, name, checks, notice, execution_time=0.0, error="", status="grader failed"):
-        """Every check scores 0, with ``notice`` as the reason."""
-        return cls(name, [Outcome(c, 0.0, notice) for c in checks], (), execution_time, notice, error, status)
+        """Every check scores 0, for the one reason ``notice``: said in full by the
+        first check, as every cause is (the kit's say_each_cause_once), and pointed
+        to by the others."""
+        ordered = sorted(checks, key=lambda c: c.rank)
+        where = f"\u201c{ordered[0].name}\u201d" if ordered else ""
+        outcomes = [Outcome(c, 0.0, notice if i == 0 else f"Nothing was graded (explained in full under {where}).")
+                    for i, c in enumerate(ordered)]
+        return cls(name, outcomes, (), execution_time, notice, error, status)
 
 
 _references = {}

@@ -11,11 +11,13 @@ uploaded, and grade them in the sandbox.
 """
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 from . import sandbox
 from .assignments import ROOT
-from .grade import grade_submission, links_notice
+from .grade import Result, grade_submission, links_notice
+from .intake import find_modules, unfound
 from .kit.runner.client import CHILD
 from .sandbox.launchers import CONFINE
 
@@ -93,51 +95,30 @@ def _set_mode(path, change):
         os.chmod(path, change(stat.S_IMODE(mode)))
 
 
-def modules_folder(upload, modules):
-    """(folder, links): the folder that holds the student's modules, i.e. the
-    upload itself or the shallowest folder below it that holds any of the
-    ``modules`` (a student who uploads a zipped folder gets it unpacked one level
-    down), and the links met on the way. The search never enters
-    a link (an upload from git keeps them, and one could point at the reference
-    solution), so the folder found always lies inside the upload."""
-    upload = Path(upload)
-    found, links, level = None, [], [upload]
-    while level and found is None:
-        below = []
-        for folder in level:
-            entries = _entries(folder)
-            if found is None and any(stat.S_ISREG(entries.get(name, 0)) for name in modules):
-                found = folder
-            for name, mode in sorted(entries.items()):
-                if name.startswith((".", "__")):
-                    continue
-                if stat.S_ISLNK(mode):
-                    links.append(str((folder / name).relative_to(upload)))
-                elif stat.S_ISDIR(mode):
-                    below.append(folder / name)
-        level = below
-    found = found or upload
-    # The modules of the folder found that are links are the copy's to report.
-    return found, [link for link in links if not (link.endswith(".py") and (upload / link).parent == found)]
+def modules_folder(upload, graded):
+    """The Search (intake.find_modules, the rule every front end shares) for the
+    student's modules of assignment ``graded`` in ``upload``; its links are those met
+    on the way, never followed, less the modules of the folder found, which the copy
+    reports."""
+    search = find_modules(upload, graded)
+    return replace(search, links=tuple(link for link in search.links if not (
+        link.endswith(".py") and search.folder and (Path(upload) / link).parent == search.folder)))
 
 
-def _entries(folder):
-    """{name: mode} of ``folder``'s entries, links not followed."""
-    try:
-        with os.scandir(folder) as entries:
-            return {e.name: e.stat(follow_symlinks=False).st_mode for e in entries}
-    except OSError:
-        return {}
-
-
-def grade_upload(folder, links, graded, *, timeout, budget, launcher):
-    """Grade the modules in ``folder`` (found by ``modules_folder``) with the checks
-    of assignment ``graded``; the Result's notice names the ``links`` left out.
-    What is printed goes to the instructor's log, never to the student."""
-    print(f"grading the {graded.name} modules in {folder} with the autograder in {PACKAGE}")
-    with sandbox.removed_on_signals():
-        result = grade_submission(folder, assignment=graded, timeout=timeout, budget=budget, name="submission",
-                                  launcher=launcher)
-    result.notice = " ".join(filter(None, [links_notice(links), result.notice]))
+def grade_upload(search, graded, *, timeout, budget, launcher):
+    """Grade the modules ``search`` (of ``modules_folder``) found with the checks of
+    assignment ``graded``; the Result's notice names the links left out. An upload
+    in which no one folder holds modules scores 0, with the one sentence that says
+    why. What is printed goes to the instructor's log, never to the student."""
+    if search.folder is None:
+        status, reason, sentence = unfound(search, graded)
+        print(f"nothing graded: {status}" + (f": {reason}" if reason else ""))
+        result = Result.nothing_graded("submission", graded.checks, sentence, status=status)
+    else:
+        print(f"grading the {graded.name} modules in {search.folder} with the autograder in {PACKAGE}")
+        with sandbox.removed_on_signals():
+            result = grade_submission(search.folder, assignment=graded, timeout=timeout, budget=budget,
+                                      name="submission", launcher=launcher)
+    result.notice = " ".join(filter(None, [links_notice(search.links), result.notice]))
     print(f"score {result.score:g} / {result.max_score:g}; protections: {', '.join(result.protections)}")
     return result

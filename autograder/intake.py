@@ -13,10 +13,12 @@ Each path given to ``python -m autograder grade`` is one of:
 - a ``.zip`` file of any of these (a zip that wraps everything in one folder is opened
   one level down).
 
-Inside a submission the modules may sit up to ``MAX_DEPTH`` folders down, when exactly
-one folder there holds them (a student who uploaded a zipped folder), except in nbgrader's
-layout, where only ``<assignment>/`` counts. Links are never followed, anywhere below the
-paths given.
+Inside a submission the modules are found by ``find_modules``, the one rule every front
+end shares, for each student's folder on its own: up to ``MAX_DEPTH`` folders down, in the
+shallowest folder that holds any when it is the only one at its level (a student who
+uploaded a zipped folder), except in nbgrader's layout, where only ``<assignment>/``
+counts. Links are never followed, anywhere below the paths given: an entry of a class
+folder that is a link is a row that says so, and any other file there a warning.
 
 Zips are unpacked into a private temporary folder, each within a budget of its own
 (``ZipLimits``: entries, files, folders, bytes, and a cap on how much an entry may
@@ -33,6 +35,7 @@ Every name and path that reaches a Submission is made valid Unicode, without con
 characters, and bounded (``reports.escape.shown``).
 """
 import contextlib
+import functools
 import hashlib
 import lzma
 import os
@@ -46,8 +49,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from .assignments import UnknownAssignment, load, names
 from .grade import MAX_MODULE_BYTES
 from .reports.escape import NAME_LIMIT, shown
 from .reports.files import held_folder
@@ -58,6 +60,9 @@ MAX_DEPTH = 3
 LAYOUT_DEPTH = 4
 # Entries deeper than this are never graded: no folder search reaches them.
 MAX_ZIP_DEPTH = LAYOUT_DEPTH + MAX_DEPTH + 4
+LINK_REASON = "it is a link, and links are never followed; pass the folder or zip it points to if you trust it"
+LINK_NOTICE = ("Nothing was graded: your submission reached the grader as a link, which the grader never follows. "
+               "Submit the folder or the zip itself.")
 SOURCE_LIMIT = 400  # characters of where a submission came from
 NAME_MAX = 255  # bytes of one file name on Linux
 RATIO_GRACE = 100 << 10  # an entry may unpack this much before its ratio counts
@@ -101,9 +106,11 @@ class Submission:
     name: str  # the student id, or the folder or zip name when there is none
     folder: Path
     source: str  # where it came from, as the instructor gave it
-    status: str = "graded"  # or why nothing can be graded: "no modules found", "zip refused"
-    reason: str = ""  # for a zip refused: why, as a clause ("its entry 'x.py' is a link")
+    status: str = "graded"  # or why nothing can be graded: "no modules found", "zip refused", ...
+    reason: str = ""  # why, as a clause ("its entry 'x.py' is a link"), when there is more to say
     students: tuple = ()  # Gradescope's submitters: ({"name", "sid", "email"}, ...)
+    notice: str = ""  # when no folder holds the modules: the sentence the student reads
+    other: str = ""  # the course's other assignment whose modules it holds instead, if any
 
 
 def _kind(path):
@@ -133,6 +140,18 @@ def holds_modules(folder, graded):
     return any(_is_file(Path(folder) / name) for name in graded.spec.modules)
 
 
+def _others(folder):
+    """The entries of ``folder`` that _children leaves out, but for hidden, cache and
+    macOS resource ones: links, and files that are not zips; sorted."""
+    folders, zips = _children(folder)
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if not _ignored(e.name))
+    except OSError:
+        return []
+    return [Path(folder) / name for name in names if Path(folder) / name not in {*folders, *zips}]
+
+
 def _children(folder):
     """Real subfolders and .zip files of ``folder``, sorted; hidden, cache and macOS
     resource folders left out, links never followed."""
@@ -149,35 +168,147 @@ def _children(folder):
     return folders, zips
 
 
-def modules_folder(folder, graded, depth=MAX_DEPTH):
-    """The folder that holds the student's modules of assignment ``graded``: ``folder``
-    itself, its ``<assignment>/`` folder, or the only folder below it that holds any (up
-    to ``depth`` levels); None when there is none or more than one could be meant."""
-    if holds_modules(folder, graded):
-        return folder
-    named = Path(folder) / graded.name
-    if _is_folder(named):
-        return modules_folder(named, graded, depth)
-    if depth == 0:
-        return None
-    found = [f for f in (modules_folder(child, graded, depth - 1) for child in _children(folder)[0]) if f]
-    return found[0] if len(found) == 1 else None
+@dataclass(frozen=True)
+class Search:
+    """Where a submission's modules are: ``folder``, or None when no folder holds
+    any (``other``: then the name of another assignment of the course whose modules
+    are there, if any) or several could be meant (``several``: those folders);
+    ``links``: the links met on the way (relative to the submission), never followed."""
+    folder: Path | None
+    several: tuple = ()
+    other: str = ""
+    links: tuple = ()
+    python: tuple = ()  # when none is found: the names of the Python files at its top, if any
 
 
-def _one_submission(folder, name, where, graded, depth=MAX_DEPTH, refused="", **fields):
+def find_modules(submission, graded, depth=MAX_DEPTH):
+    """The one rule every front end uses to find the student's modules of assignment
+    ``graded`` in ``submission`` (a student's folder, or what they uploaded): the
+    folder itself when it holds any; in nbgrader's layout (it holds a folder named
+    like one of the course's assignments) its ``<assignment>/`` folder alone; else
+    the shallowest folder below that holds any, at most ``depth`` levels down (an
+    upload of a zipped folder), and none when two at that level do. Links are never
+    entered, so the folder found always lies inside ``submission``."""
+    found, links, python = _shallowest(Path(submission), graded, depth)
+    if len(found) == 1:
+        return Search(found[0], links=links)
+    if found:
+        return Search(None, several=tuple(found), links=links)
+    return Search(None, other=_other_assignment(submission, graded, depth), links=links, python=python)
+
+
+def _shallowest(submission, graded, depth):
+    """(the folders of find_modules' rule that hold modules, at one level; the links
+    met in the folders searched; the names of the Python files at the top)."""
+    links, python, folders = [], set(), [submission]
+    for level in range(depth + 1):
+        found = [f for f in folders if holds_modules(f, graded)]
+        below = []
+        for folder in folders:
+            children, met, files = _subfolders(folder)
+            links += [str((folder / name).relative_to(submission)) for name in met]
+            if level == 0:
+                python.update(name for name in files if name.endswith(".py"))
+            below += children
+        if found or level == depth:
+            break
+        if level == 0 and {f.name for f in below} & course_assignments(graded):
+            # nbgrader's layout: the other folders are other assignments
+            found = [f for f in below if f.name == graded.name and holds_modules(f, graded)]
+            break
+        folders = below
+    return found, tuple(links), tuple(sorted(python))
+
+
+def course_assignments(graded):
+    """The names of the assignments of ``graded``'s course (``graded``'s own at least)."""
+    course = getattr(graded, "course", None)
+    return {graded.name, *(names(course) if course is not None else ())}
+
+
+def _others_of(graded):
+    """The course's other assignments that ``graded``'s grader can load."""
+    found = []
+    for name in sorted(course_assignments(graded) - {graded.name}):
+        try:
+            other = load(name, graded.course)
+            if other.spec.modules:  # its grading package loads
+                found.append(other)
+        except (UnknownAssignment, ImportError, SyntaxError):  # not this grader's to judge
+            continue
+    return found
+
+
+def _other_assignment(submission, graded, depth):
+    """The name of another assignment of the course whose modules ``submission``
+    holds where ``graded``'s would be found, or ""."""
+    return next((other.name for other in _others_of(graded)
+                 if set(other.spec.modules) - set(graded.spec.modules)
+                 and _shallowest(Path(submission), other, depth)[0]), "")
+
+
+def _subfolders(folder):
+    """(real subfolders of ``folder``, sorted, hidden and cache ones left out; the
+    names of its entries that are links; the names of its regular files)."""
+    try:
+        with os.scandir(folder) as entries:
+            kinds = [(e.name, e.is_dir(follow_symlinks=False), e.is_symlink(), e.is_file(follow_symlinks=False))
+                     for e in entries if not _ignored(e.name)]
+    except OSError:
+        return [], [], []
+    return ([Path(folder) / name for name, is_dir, _, _ in sorted(kinds) if is_dir],
+            sorted(name for name, _, link, _ in kinds if link), [name for name, _, _, file in kinds if file])
+
+
+def unfound(search, graded):
+    """(status, reason, the student's sentence) of a submission whose ``search``
+    found no folder to grade."""
+    modules = ", ".join(graded.spec.modules)
+    if search.several:
+        named = [repr(shown(f.name, NAME_LIMIT)) for f in search.several[:2]]
+        if len(search.several) > 2:
+            reason = f"the folders {', '.join(named)} and {len(search.several) - 2} more each hold modules"
+        else:
+            reason = f"the folders {' and '.join(named)} both hold modules"
+        return ("modules in several folders", reason,
+                f"Nothing was graded: {reason}, and the grader cannot tell which one you meant. Submit one "
+                f"folder (or the .py files themselves: {modules}).")
+    if search.other:
+        reason = f"it holds the {search.other} assignment's modules, not {graded.name}'s"
+        return ("no modules found", reason,
+                f"Nothing was graded: your submission holds the modules of the assignment {search.other}, but "
+                f"this is {graded.name}, whose modules are {modules}. Submit those files.")
+    if search.python:
+        held = ", ".join(shown(name, NAME_LIMIT) for name in search.python[:3]) + (
+            f" and {len(search.python) - 3} more" if len(search.python) > 3 else "")
+        return ("no modules found", f"it holds {held}",
+                f"No student module of this assignment ({modules}) was found in your submission, which holds "
+                f"{held}, so nothing could be graded: submit these modules, with these names.")
+    return "no modules found", "", no_modules(graded)
+
+
+def no_modules(graded):
+    """The sentence of a submission that holds none of the assignment's modules."""
+    return (f"No student module ({', '.join(graded.spec.modules)}) was found in your submission, so nothing "
+            "could be graded: submit the .py files themselves, not only the notebooks.")
+
+
+def _one_submission(folder, name, where, graded, refused="", **fields):
     """The row of the student whose folder is ``folder``; ``refused`` says why a zip
     they sent was refused, if it was."""
     if refused:
         return _row(name, folder, where(folder), "zip refused", refused, **fields)
-    found, status = modules_folder(folder, graded, depth), "graded"
-    if found is None:
-        named = folder / graded.name
-        found, status = (named if _is_folder(named) else folder), "no modules found"
-    return _row(name, found, where(found), status, **fields)
+    search = find_modules(folder, graded)
+    if search.folder is not None:
+        return _row(name, search.folder, where(search.folder), "graded", **fields)
+    status, reason, notice = unfound(search, graded)
+    named = folder / graded.name
+    found = named if _is_folder(named) else folder
+    return _row(name, found, where(found), status, reason, notice=notice, other=search.other, **fields)
 
 
-def _row(name, folder, source, status, reason="", students=()):
-    return Submission(shown(name), folder, shown(source, SOURCE_LIMIT), status, reason, students)
+def _row(name, folder, source, status, reason="", students=(), notice="", other=""):
+    return Submission(shown(name), folder, shown(source, SOURCE_LIMIT), status, reason, students, notice, other)
 
 
 def _size(count):
@@ -222,6 +353,7 @@ class Unpacked:
 
     def __init__(self, root):
         self.root, self.problems, self.nested, self._charged = root, {}, {}, set()
+        self.links = []  # where the links among a class zip's top entries would be, never made
 
     def charge(self, folder=None):
         """Why the submission in ``folder`` (None: the whole zip) is refused, or "":
@@ -271,11 +403,16 @@ def _plan(archive, target, modules, class_zip, limits, unpacked):
             unpacked.problems.setdefault(target.joinpath(*parts), f"its entry {_quoted(info.filename)} {why}")
         elif parts:
             entries.append((info, parts, why))
+            if class_zip and why == "is a link" and len(parts) <= 2 and not parts[-1].endswith(".py") \
+                    and not any(_ignored(p) for p in parts):
+                unpacked.links.append(target.joinpath(*parts))  # a student's folder or zip, perhaps
     module_folders = {tuple(parts[:-1]) for info, parts, _ in entries if not info.is_dir() and parts[-1] in modules}
     files = []
     for info, parts, why in entries:
         if info.is_dir() or not _wanted(parts, module_folders, class_zip):
             continue
+        if target.joinpath(*parts) in unpacked.links:
+            continue  # a row of its own
         if why:
             unpacked.problems.setdefault(target.joinpath(*parts[:-1]), f"its entry {_quoted(info.filename)} {why}")
         else:
@@ -370,20 +507,27 @@ def open_zip(path):
         raise ZipRefused(f"it is not a zip file that can be read ({type(err).__name__}: {shown(err, 200)})") from err
 
 
-class _TolerantLoader(yaml.SafeLoader):
+@functools.cache
+def _tolerant_loader():
     """Safe YAML that reads Ruby-tagged values (Gradescope's exports carry some) as
-    plain data instead of failing."""
+    plain data instead of failing. PyYAML is imported only here: the hosted front
+    ends share this module but grade with numpy alone."""
+    import yaml
+
+    class TolerantLoader(yaml.SafeLoader):
+        pass
+
+    TolerantLoader.add_multi_constructor("!", _untagged)
+    return yaml, TolerantLoader
 
 
 def _untagged(loader, suffix, node):
+    import yaml
     if isinstance(node, yaml.MappingNode):
         return loader.construct_mapping(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node)
     return loader.construct_scalar(node)
-
-
-_TolerantLoader.add_multi_constructor("!", _untagged)
 
 
 def _field(submitter, key):
@@ -395,8 +539,9 @@ def _field(submitter, key):
 def gradescope_submitters(metadata):
     """{``submission_<id>``: ({"name", "sid", "email"}, ...)} from Gradescope's
     ``submission_metadata.yml``; entries or fields it lacks are simply absent."""
+    yaml, loader = _tolerant_loader()
     try:
-        data = yaml.load(Path(metadata).read_text(encoding="utf-8", errors="replace"), Loader=_TolerantLoader)
+        data = yaml.load(Path(metadata).read_text(encoding="utf-8", errors="replace"), Loader=loader)
     except (OSError, yaml.YAMLError) as err:
         raise UsageError(f"{shown(metadata)} is not readable Gradescope metadata ({type(err).__name__}); "
                          "export the submissions again") from err
@@ -427,6 +572,10 @@ class Finder:
         self._stack = contextlib.ExitStack()
         self._scratch = None
         self._nested = {}  # the place of a student zip inside a class's zip: (open class zip, entry)
+        # What a zip's module folders are told by: the course's other assignments' modules
+        # too, so that a student who sent those is told so.
+        self._modules = set(graded.spec.modules).union(*(
+            other.spec.modules for other in _others_of(graded)))
 
     def __enter__(self):
         return self
@@ -457,7 +606,8 @@ class Finder:
                 unpacked = self._unpack(path, class_zip=True)
             except ZipRefused as err:
                 raise UsageError(f"{shown(path)} was refused: {err}") from err
-            found = self._in_folder(self._unwrapped(unpacked.root), path.stem, _inside(unpacked.root, path), unpacked)
+            found = self._in_folder(self._unwrapped(unpacked.root, unpacked.links), path.stem,
+                                    _inside(unpacked.root, path), unpacked)
             self.warnings += [f"{shown(path)}: {why}; left out" for why in unpacked.uncharged()]
             return found
         name = path.resolve().name
@@ -477,7 +627,7 @@ class Finder:
                 zip_path = self._copied_out(zip_path, target.with_name(target.name + ".zip"))
             with contextlib.ExitStack() as closing:
                 archive = closing.enter_context(open_zip(zip_path))
-                unpacked = unpack_zip(archive, target, self.graded.spec.modules, class_zip, self.limits)
+                unpacked = unpack_zip(archive, target, self._modules, class_zip, self.limits)
                 if unpacked.nested:  # open until each student zip is copied out
                     self._nested.update((place, (archive, info)) for place, info in unpacked.nested.items())
                     self._stack.enter_context(closing.pop_all())
@@ -500,11 +650,12 @@ class Finder:
                 raise ZipRefused(f"it {err}") from err
         return copy
 
-    def _unwrapped(self, root):
-        """A zip's folder to search: its only top folder when everything sits in one."""
+    def _unwrapped(self, root, links=()):
+        """A zip's folder to search: its only top folder when everything sits in one
+        (``links``: where the zip's links would be)."""
         folders, zips = _children(root)
         if not holds_modules(root, self.graded) and not _is_file(root / GRADESCOPE_METADATA) and len(folders) == 1 \
-                and not zips:
+                and not zips and not any(link.parent == root for link in links):
             return folders[0]
         return root
 
@@ -518,13 +669,26 @@ class Finder:
         folders, zips = _children(folder)
         named = self.graded.name
         is_class = not holds_modules(folder, self.graded) and not _is_folder(folder / named) and (
-            zips or any(modules_folder(f, self.graded) or _is_folder(f / named) for f in folders))
+            zips or any(find_modules(f, self.graded).folder or _is_folder(f / named) for f in folders))
         if not is_class:
             return [_one_submission(folder, name, where, self.graded, refused=charge())]
-        # nbgrader's layout (a student holds <assignment>/): other folders are other assignments
-        depth = 0 if any(_is_folder(f / named) for f in folders) else MAX_DEPTH
-        return [_one_submission(f, f.name, where, self.graded, depth, refused=charge(f)) for f in folders] + [
+        # Each student's layout is their own (find_modules): nbgrader's or a zipped folder's.
+        rows = [_one_submission(f, f.name, where, self.graded, refused=charge(f)) for f in folders] + [
             self._student_zip(z, where) for z in zips]
+        return rows + self._left_out(folder, where, unpacked)
+
+    def _left_out(self, folder, where, unpacked=None):
+        """What else a class folder (or zip) holds: a link (to a student's folder or
+        zip) is a row that is never followed; any other file is named in a warning."""
+        rows = []
+        links = [p for p in unpacked.links if p.parent == folder] if unpacked else []
+        for path in sorted([*_others(folder), *links]):
+            if path in links or _kind(path) == stat.S_IFLNK:
+                name = path.stem if path.name.lower().endswith(".zip") else path.name
+                rows.append(_row(name, path, where(path), "link not followed", LINK_REASON, notice=LINK_NOTICE))
+            else:
+                self.warnings.append(f"{shown(where(path))} is neither a folder nor a .zip file; left out")
+        return rows
 
     def _student_zip(self, zip_path, where):
         """A student's zip inside a class: a refusal costs that student, not the class."""
@@ -545,6 +709,10 @@ class Finder:
             students = submitters.get(child.name, ())
             name = "+".join(filter(None, map(_student_id, students))) or child.name
             found.append(_one_submission(child, name, where, self.graded, refused=charge(child), students=students))
+        for link in (path for path in _others(folder) if _kind(path) == stat.S_IFLNK):
+            students = submitters.get(link.name, ())
+            name = "+".join(filter(None, map(_student_id, students))) or link.name
+            found.append(_row(name, link, where(link), "link not followed", LINK_REASON, students, LINK_NOTICE))
         return found
 
 

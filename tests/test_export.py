@@ -5,6 +5,7 @@ Nobody is dropped silently, and no cell becomes a spreadsheet formula."""
 import csv
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.assignments import load
 from autograder.export import grades_from_csv, read_table
 from autograder.reports.escape import CSV_FORMULA, csv_cell
 from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
@@ -116,15 +118,20 @@ def test_the_export_is_byte_identical_from_run_to_run(graded_class, roster, tmp_
     assert digests[0] == digests[1]
 
 
-def test_a_group_row_named_sid_plus_sid_counts_for_each_member(tmp_path):
-    grades = tmp_path / "grades.csv"  # no summary.json beside it: the row names say who
+def test_a_group_row_counts_for_each_member_that_summary_json_lists_and_a_plus_alone_is_no_group(tmp_path):
+    grades = tmp_path / "grades.csv"
     grades.write_bytes("\ufeffsubmission,status,total,max_total,source\r\n"
                        '1001,graded,65,65,"class/a, b"\r\n'
                        "2001+2002,graded,12.5,65,class/g\r\n"
+                       "mallory+1001,graded,3,65,class/m\r\n"
                        "3003,grader failed,0,65,class/c\r\n".encode())
     found = [(g.student, g.score, g.max_score, g.why) for g in grades_from_csv(grades, "batchnorm")]
-    assert found == [("1001", 65.0, 65.0, ""), ("2001", 12.5, 65.0, ""), ("2002", 12.5, 65.0, ""),
+    assert found == [("1001", 65.0, 65.0, ""), ("2001+2002", 12.5, 65.0, ""), ("mallory+1001", 3.0, 65.0, ""),
                      ("3003", None, 65.0, "the grader failed on it; grade it again")]
+    (tmp_path / "summary.json").write_text(json.dumps({"assignment": "batchnorm", "submissions": [
+        {"name": "2001+2002", "students": [{"sid": "2001"}, {"sid": "2002"}]}]}))
+    found = [(g.student, g.score) for g in grades_from_csv(grades)]
+    assert found == [("1001", 65.0), ("2001", 12.5), ("2002", 12.5), ("mallory+1001", 3.0), ("3003", None)]
 
 
 def test_two_grades_for_one_student_and_a_grader_failure_are_left_blank_and_listed(tmp_path, roster):
@@ -160,13 +167,15 @@ def test_a_roster_saved_with_semicolons_and_an_id_shared_by_two_students(tmp_pat
     assert f"note: the roster has no column {COLUMN!r}" in done.stderr
 
 
-def test_a_points_possible_that_differs_from_the_graders_total_is_noted(graded_class, tmp_path):
+def test_a_points_possible_that_differs_from_the_graders_total_is_refused(graded_class, tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER.replace("65.00", "100.00"))
     done = run_cli("export", "canvas", "--grades", graded_class / "grades.csv", "--roster", roster,
                    "--assignment-column", COLUMN, "--out", tmp_path / "canvas.csv")
-    assert f"note: {COLUMN} is worth 100.00 points in Canvas; the import makes it 65, the grader's total" \
-        in done.stderr
+    assert done.returncode == 2 and not (tmp_path / "canvas.csv").exists()
+    assert done.stderr.strip() == (f"python -m autograder export: error: the column {COLUMN!r} is worth 100.00 "
+                                   "points in Canvas, but the grades are of batchnorm, out of 65: choose batchnorm's "
+                                   "column, or make it worth 65 points in Canvas first.")
 
 
 def test_long_format_from_grades_csv(graded_class, tmp_path):
@@ -244,7 +253,7 @@ def test_canvas_from_a_gradebook_takes_one_assignment(gradebook, tmp_path):
 @pytest.mark.parametrize("case, message", [
     ("no SIS columns", "has neither a 'SIS Login ID' nor a 'SIS User ID' column"),
     ("not grades", "has no 'submission', 'total', 'max_total' column, so it is not a grades.csv"),
-    ("bad total", "grades.csv line 2: the total 'lots' or max_total '65' is not a number"),
+    ("bad total", "grades.csv line 2 (1001): 'lots' is not a finite number"),
     ("missing", "cannot read"),
     ("out is the roster", "is one of the files read; choose another --out"),
     ("not a gradebook", "is not an nbgrader gradebook"),
@@ -294,3 +303,73 @@ def test_tables_are_read_whatever_the_spreadsheet_saved(tmp_path):
     assert read_table(path) == (["a", "b"], [["x;1", "2"], ["3", ""]])
     path.write_bytes("a,b\nJos\xe9,1\n".encode("cp1252"))
     assert read_table(path) == (["a", "b"], [["José", "1"]])
+
+
+def test_the_assignment_graded_is_recorded_and_a_mismatch_refused(graded_class, roster, tmp_path):
+    """grades.csv of a normalization class never goes out as batchnorm's: summary.json
+    records the assignment, the columns tell it without one, and --assignment must agree."""
+    assert json.loads((graded_class / "summary.json").read_text())["assignment"] == "batchnorm"
+    norm = load("normalization")
+    total = sum(c.points for c in norm.checks)
+    folder = tmp_path / "out_norm"
+    folder.mkdir()
+    grades = folder / "grades.csv"
+    grades.write_text(f"submission,status,{','.join(norm.spec.groups)},total,max_total,source\n"
+                      f"1001,graded,{','.join('0' * len(norm.spec.groups))},{total},{total},a\n")
+    for summary in (None, {"assignment": "normalization", "submissions": []}):
+        if summary:
+            (folder / "summary.json").write_text(json.dumps(summary))
+        done = run_cli("export", "long", "--grades", grades, "--out", tmp_path / "long.csv")
+        assert done.returncode == 0, done.stderr
+        assert rows_of(tmp_path / "long.csv")[1] == ["1001", "normalization", f"{total:g}", f"{total:g}"]
+        done = run_cli("export", "long", "--grades", grades, "--assignment", "batchnorm", "--out", tmp_path / "b.csv")
+        assert done.returncode == 2 and not (tmp_path / "b.csv").exists()
+        assert "not of batchnorm" in done.stderr or "does not hold grades of batchnorm" in done.stderr
+        done = run_cli("export", "canvas", "--grades", grades, "--roster", roster, "--assignment-column", COLUMN,
+                       "--out", tmp_path / "canvas.csv")
+        assert done.returncode == 2 and not (tmp_path / "canvas.csv").exists()
+        assert f"is worth 65.00 points in Canvas, but the grades are of normalization, out of {total:g}" \
+            in done.stderr
+
+
+@pytest.mark.parametrize("total, max_total", [("nan", "65"), ("inf", "65"), ("1e300", "65"), ("-1", "65"),
+                                              ("66", "65"), ("1e300", "1e300"), ("0", "nan")])
+def test_a_score_that_is_not_from_0_to_max_total_is_refused_naming_its_row(total, max_total, tmp_path, roster):
+    grades = tmp_path / "grades.csv"
+    grades.write_text(f"submission,status,total,max_total,source\n1001,graded,65,65,a\neve,graded,{total},"
+                      f"{max_total},b\n")
+    done = run_cli("export", "canvas", "--grades", grades, "--roster", roster, "--assignment-column", COLUMN,
+                   "--out", tmp_path / "canvas.csv")
+    assert done.returncode == 2 and not (tmp_path / "canvas.csv").exists()
+    [line] = done.stderr.strip().splitlines()
+    assert "grades.csv line 3 (eve)" in line
+
+
+def test_what_the_export_prints_holds_no_terminal_escape(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"Student,ID,SIS User ID,SIS Login ID,Section,{COLUMN}\n"
+                      "\x1b]0;owned\x07\x1b[2JEve,1,9,eve,S,\n")
+    grades = tmp_path / "grades.csv"
+    grades.write_text("submission,status,total,max_total,source\n\x1b[31mbob,graded,65,65,a\n")
+    done = run_cli("export", "canvas", "--grades", grades, "--roster", roster, "--assignment-column", COLUMN,
+                   "--out", tmp_path / "canvas.csv")
+    assert done.returncode == 0, done.stderr
+    assert "no grade: " in done.stderr and "not matched: " in done.stderr and "Eve" in done.stderr
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+
+
+def test_a_folder_named_like_a_group_gives_no_one_else_its_grade(tmp_path):
+    """A class folder named "mallory+bob" is one row, never bob's grade too."""
+    for name, source in (("bob", SOLUTIONS), ("mallory+bob", RELEASE)):
+        (tmp_path / "class" / name).mkdir(parents=True)
+        for module in GRADED.spec.modules:
+            shutil.copy(source / module, tmp_path / "class" / name / module)
+    (tmp_path / "roster.csv").write_text(f"Student,ID,SIS User ID,SIS Login ID,Section,{COLUMN}\n"
+                                         "    Points Possible,,,,,65\nBob,2,2002,bob,S1,\nMallory,3,2003,mallory,S1,\n")
+    assert run_cli("grade", tmp_path / "class", "--out", tmp_path / "out").returncode == 0
+    done = run_cli("export", "canvas", "--grades", tmp_path / "out" / "grades.csv", "--roster",
+                   tmp_path / "roster.csv", "--assignment-column", COLUMN, "--out", tmp_path / "canvas.csv")
+    assert done.returncode == 0, done.stderr
+    assert rows_of(tmp_path / "canvas.csv")[2:] == [["Bob", "2", "2002", "bob", "S1", "65"],
+                                                    ["Mallory", "3", "2003", "mallory", "S1", ""]]
+    assert "not matched: mallory+bob" in done.stderr

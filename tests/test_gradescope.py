@@ -143,7 +143,7 @@ def test_modules_uploaded_inside_a_folder_are_found(autograder_root, tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__", "executed"))
     (upload / "__MACOSX" / "batchnorm").mkdir(parents=True)
     (upload / "__MACOSX" / "batchnorm" / "batchnorm.py").write_text("junk")
-    assert modules_folder(upload, GRADED.spec.modules) == (upload / "my-work" / "batchnorm", [])
+    assert modules_folder(upload, GRADED).folder == upload / "my-work" / "batchnorm"
     results, _ = run_autograder(autograder_root, upload)
     assert results["score"] == sum(t["max_score"] for t in results["tests"]) > 0
 
@@ -235,3 +235,29 @@ def test_grading_on_gradescope_needs_numpy_alone(tmp_path):
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == sum(t["max_score"] for t in results["tests"]) > 0
+
+
+@pytest.mark.parametrize("layout", ["two folders", "four folders down", "no module"])
+def test_an_upload_scores_as_on_the_command_line_with_one_sentence(layout, autograder_root, tmp_path):
+    """The one rule (intake.find_modules) on Gradescope and the command line: the same
+    score, and the reason said in full once, not in every test."""
+    upload = tmp_path / "upload"
+    folders = {"two folders": [("new", SOLUTIONS), ("old", RELEASE)],
+               "four folders down": [("w/x/y/z", SOLUTIONS)], "no module": []}[layout]
+    upload.mkdir()
+    (upload / "notes.py").write_text("x = 1\n")
+    for folder, source in folders:
+        (upload / folder).mkdir(parents=True)
+        for name in GRADED.spec.modules:
+            shutil.copy(source / name, upload / folder / name)
+    results, _ = run_autograder(autograder_root, upload)
+    export = tmp_path / "export"  # the same upload in Gradescope's export, graded by the command line
+    shutil.copytree(upload, export / "submission_1")
+    (export / "submission_metadata.yml").write_text("submission_1:\n  :submitters:\n  - :sid: '7'\n")
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(export), "--out", str(tmp_path / "out")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == (layout != "two folders"), done.stderr  # 1: not one holds a module anywhere
+    assert results["score"] == json.loads((tmp_path / "out" / "7.json").read_text())["score"] == 0
+    sentence = "cannot tell which one you meant" if layout == "two folders" else "No student module"
+    assert sentence in results["output"]
+    assert [sentence in t["output"] for t in results["tests"]] == [True] + [False] * (len(results["tests"]) - 1)

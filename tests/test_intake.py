@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from autograder import intake
-from autograder.classroom import Progress, grade_class, no_modules, unique_names
-from autograder.intake import Finder, UsageError
+from autograder.assignments import load
+from autograder.classroom import Progress, grade_class, unique_names
+from autograder.intake import Finder, UsageError, no_modules
 from autograder.reports.files import fresh_folder
 from autograder.reports.tables import class_table, grades_csv
 from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
@@ -87,7 +88,7 @@ def test_nbgrader_submitted_rows_are_named_by_student_and_the_assignment_chosen(
     with Finder(GRADED) as finder:
         assert finder.find([submitted])[0].folder == submitted / "alice" / "batchnorm"
         assert finder.find([submitted])[2].source == str(submitted / "carol" / "batchnorm")
-    hw2 = types.SimpleNamespace(name="hw2", spec=GRADED.spec)  # graded with the same modules
+    hw2 = types.SimpleNamespace(name="hw2", spec=GRADED.spec, course=GRADED.course)  # the same modules
     assert found(submitted, assignment=hw2) == [("alice", "graded"), ("bob", "no modules found"),
                                                   ("carol", "no modules found")]
 
@@ -388,10 +389,10 @@ def test_a_class_with_bad_names_and_bad_zips_is_graded_whole(class_of_bad_zips, 
     done = run_cli("grade", folder, "--out", out, "--jobs", "2")
     assert done.returncode == 0, done.stderr
     rows = {row["submission"]: row for row in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
-    [long_name] = unique_names(["x" * 251])
+    [long_name, cafe] = unique_names(["x" * 251, "caf\ufffd"])
     assert {name: row["total"] for name, row in rows.items() if row["status"] == "graded"} == {
-        name: f"{MAX:g}" for name in ("alice", "aaron", "zoe", "caf", long_name)}
-    assert rows["caf"]["source"] == f"{folder}/caf\ufffd"
+        name: f"{MAX:g}" for name in ("alice", "aaron", "zoe", cafe, long_name)}
+    assert cafe.startswith("caf-") and rows[cafe]["source"] == f"{folder}/caf\ufffd"
     for make, why in BAD_ZIPS.items():
         assert (rows[make.__name__]["status"], rows[make.__name__]["total"]) == (f"zip refused: {why}", "0")
         assert f"was refused, because {why}." in (out / f"{make.__name__}.md").read_text()
@@ -495,8 +496,22 @@ def test_every_kind_of_name_becomes_a_file_safe_bounded_row(tmp_path, name):
 
 def test_a_group_and_an_email_address_keep_naming_their_students():
     """A gradebook export matches rows to students by these names."""
-    assert unique_names(["1111+2222", "alice@uni.edu", "+=1+1", "@bob", "-rf"]) == [
-        "1111+2222", "alice@uni.edu", "1+1", "bob", "rf"]
+    names = unique_names(["1111+2222", "alice@uni.edu", "+=1+1", "@bob", "-rf"])
+    assert names[:2] == ["1111+2222", "alice@uni.edu"]
+    assert [re.sub(r"-[0-9a-f]{6}$", "", n) for n in names[2:]] == ["1+1", "bob", "rf"] and "bob" not in names
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_name_made_file_safe_never_takes_or_reads_as_another_students(order):
+    """"!bob" would be "bob" once made file-safe: whatever the order, bob keeps his
+    name, and the other row is marked as not his (a gradebook export matches names)."""
+    raw = ["!bob", "bob", "bob?", "bob-2", "bob-2"][::order]
+    names = dict(zip(raw[::-1], unique_names(raw)[::-1]))  # the first "bob-2" of raw gets its name
+    assert names["bob"] == "bob" and "bob-2" in unique_names(raw)
+    assert len(set(unique_names(raw))) == 5
+    for other in ("!bob", "bob?"):
+        assert re.fullmatch(r"bob-[0-9a-f]{6}", names[other]), names
+    assert unique_names(["!bob"]) != ["bob"]
 
 
 def test_links_are_never_followed_while_finding_submissions(tmp_path):
@@ -508,7 +523,8 @@ def test_links_are_never_followed_while_finding_submissions(tmp_path):
     linked.mkdir()
     (linked / "batchnorm.py").symlink_to(SOLUTIONS / "batchnorm.py")
     (linked / "batchnorm").symlink_to(tmp_path / "elsewhere" / "eve")
-    assert found(tmp_path / "class") == [("alice", "graded"), ("zed", "no modules found")]
+    assert found(tmp_path / "class") == [("alice", "graded"), ("zed", "no modules found"),
+                                         ("eve", "link not followed")]
 
 
 def run_cli(*args, cwd=ROOT):
@@ -716,3 +732,96 @@ def test_make_clean_removes_only_what_is_regenerable(tmp_path):
     assert done.returncode == 0, done.stderr
     assert [n for n in kept if not (tmp_path / n).exists()] == []
     assert [n for n in removed if (tmp_path / n).exists()] == []
+
+
+def test_each_student_folder_has_its_own_layout_in_a_class_folder_and_zip(tmp_path):
+    """One student's folder named like the assignment (nbgrader's layout) changes
+    nothing for a classmate whose modules sit one folder down (a zipped folder)."""
+    submission(tmp_path / "class" / "alice")
+    submission(tmp_path / "class" / "bob" / "my_solution")
+    submission(tmp_path / "class" / "eve" / "batchnorm")
+    submission(tmp_path / "class" / "finn" / "batchnorm", RELEASE)
+    submission(tmp_path / "class" / "finn" / "old", SOLUTIONS)  # nbgrader's layout: only batchnorm/ counts
+    expected = [("alice", "graded"), ("bob", "graded"), ("eve", "graded"), ("finn", "graded")]
+    assert found(tmp_path / "class") == expected
+    assert found(zip_folder(tmp_path / "class", tmp_path / "class.zip")) == expected
+    with Finder(GRADED) as finder:
+        rows = finder.find([tmp_path / "class"])
+    assert [r.folder.relative_to(tmp_path / "class") for r in rows] == [
+        Path("alice"), Path("bob/my_solution"), Path("eve/batchnorm"), Path("finn/batchnorm")]
+
+
+def test_modules_in_two_folders_are_one_sentence_and_none_too_deep_are_found(tmp_path):
+    submission(tmp_path / "class" / "ann" / "new")
+    submission(tmp_path / "class" / "ann" / "old", RELEASE)
+    submission(tmp_path / "class" / "ben" / "w" / "x" / "y" / "z")  # four folders down
+    submission(tmp_path / "class" / "cy" / "w" / "x" / "y")  # three: found
+    with Finder(GRADED) as finder:
+        ann, ben, cy = finder.find([tmp_path / "class"])
+    assert (ann.status, ann.reason) == ("modules in several folders", "the folders 'new' and 'old' both hold modules")
+    assert "cannot tell which one you meant" in ann.notice and "No student module" not in ann.notice
+    assert (ben.status, cy.status) == ("no modules found", "graded")
+    [result] = grade_class([ann], assignment=GRADED, progress=False)
+    assert result.score == 0 and result.status == f"modules in several folders: {ann.reason}"
+    assert result.notice == ann.notice
+
+
+def test_every_entry_of_a_class_folder_gets_a_row_or_a_stated_reason(tmp_path):
+    submission(tmp_path / "real" / "bob")
+    zip_folder(submission(tmp_path / "real" / "carol"), tmp_path / "real" / "carol.zip")
+    submission(tmp_path / "class" / "alice")
+    (tmp_path / "class" / "bob").symlink_to(tmp_path / "real" / "bob")
+    (tmp_path / "class" / "carol.zip").symlink_to(tmp_path / "real" / "carol.zip")
+    (tmp_path / "class" / "notes.txt").write_text("hello")
+    with Finder(GRADED) as finder:
+        rows = finder.find([tmp_path / "class"])
+        warnings = finder.warnings
+    assert [(r.name, r.status) for r in rows] == [("alice", "graded"), ("bob", "link not followed"),
+                                                 ("carol", "link not followed")]
+    assert rows[1].reason == intake.LINK_REASON and rows[2].source == str(tmp_path / "class" / "carol.zip")
+    assert warnings == [f"{tmp_path / 'class' / 'notes.txt'} is neither a folder nor a .zip file; left out"]
+    results = grade_class(rows, assignment=GRADED, progress=False)
+    assert [r.score for r in results] == [MAX, 0, 0] and results[1].notice == intake.LINK_NOTICE
+
+
+def test_another_assignments_modules_are_named_as_such(tmp_path):
+    """Modules of the course's other assignment are not "no module: submit the .py
+    files", which would be untrue; the instructor is told which assignment they are."""
+    other = load("normalization")
+    submission(tmp_path / "class" / "alice")
+    (tmp_path / "class" / "dave").mkdir()
+    for name in other.spec.modules:
+        shutil.copyfile(other.solutions / name, tmp_path / "class" / "dave" / name)
+    notebook_only(tmp_path / "class" / "carol")
+    zip_folder(tmp_path / "class" / "dave", tmp_path / "class" / "erin.zip", prefix="normalization/")
+    with Finder(GRADED) as finder:
+        alice, carol, dave, erin = finder.find([tmp_path / "class"])
+    for row in (dave, erin):
+        assert (row.status, row.reason) == ("no modules found",
+                                            "it holds the normalization assignment's modules, not batchnorm's")
+    assert "modules of the assignment normalization" in dave.notice and "notebooks" not in dave.notice
+    assert (carol.status, carol.reason, carol.notice) == ("no modules found", "", no_modules(GRADED))
+    out = tmp_path / "out"
+    done = run_cli("grade", tmp_path / "class" / "dave", "--out", out)
+    assert done.returncode == 1, done.stderr
+    assert "dave" in done.stderr and "--assignment normalization" in done.stderr
+    assert "modules of the assignment normalization" in (out / "dave.md").read_text()
+
+
+def test_a_link_among_a_class_zips_students_or_a_gradescope_exports_submissions_is_a_row(tmp_path):
+    submission(tmp_path / "class" / "alice")
+    with zipfile.ZipFile(tmp_path / "class.zip", "w") as archive:
+        for name in MODULES:
+            archive.write(tmp_path / "class" / "alice" / name, f"alice/{name}")
+        for entry in ("bob", "carol.zip"):
+            link = zipfile.ZipInfo(entry)
+            link.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(link, "/elsewhere")
+    assert found(tmp_path / "class.zip") == [("alice", "graded"), ("bob", "link not followed"),
+                                             ("carol", "link not followed")]
+    export = tmp_path / "export"
+    submission(export / "submission_1")
+    (export / "submission_2").symlink_to(tmp_path / "class" / "alice")
+    (export / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :sid: '1'\nsubmission_2:\n  :submitters:\n  - :sid: '2'\n")
+    assert found(export) == [("1", "graded"), ("2", "link not followed")]

@@ -187,9 +187,11 @@ def test_the_command_line_grades_it_by_name(tmp_path):
     data = json.loads(target.read_text())
     assert data["score"] == MAX and len(data["tests"]) == len(NORMALIZATION.checks)
     assert {tag for test in data["tests"] for tag in test["tags"]} == set(NORMALIZATION.spec.functions)
-    # Without --assignment the course's default, batchnorm, grades it: none of its modules is there.
+    # Without --assignment the course's default, batchnorm, grades it: none of its modules is there,
+    # which the instructor is told, with the exit status 1 of a run in which nothing was gradable.
     done = run("-m", "autograder", "grade", ALTERNATIVE, "--json", target)
-    assert done.returncode == 0 and json.loads(target.read_text())["score"] == 0
+    assert done.returncode == 1 and json.loads(target.read_text())["score"] == 0
+    assert "grade them with --assignment normalization" in done.stderr
 
 
 def test_its_gradescope_bundle_grades_it_like_the_command_line(tmp_path, normalization_copy):

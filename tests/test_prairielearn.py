@@ -15,6 +15,7 @@ import pytest
 
 from autograder.grade import Result, grade_submission
 from autograder.hosted import pinned_requirements
+from autograder.intake import find_modules, unfound
 from autograder.kit.framework import Check, Outcome
 from autograder.misconceptions import apply
 from autograder.prairielearn import __main__ as prairielearn_main
@@ -71,6 +72,7 @@ def grade_job(root, files):
     if isinstance(files, Path):
         files = {name: (files / name).read_text() for name in MODULES if (files / name).exists()}
     for name, text in files.items():
+        (root / "student" / name).parent.mkdir(parents=True, exist_ok=True)  # a name may hold folders
         (root / "student" / name).write_text(text)
     env = dict(os.environ, GRADE_ROOT=str(root), GRADER_PYTHON=sys.executable)
     done = subprocess.run(["bash", str(root / "tests" / "run_grader")], env=env, capture_output=True, text=True,
@@ -306,3 +308,13 @@ def test_make_clean_removes_the_build(tmp_path):
     done = subprocess.run(["make", "clean"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "prairielearn").exists()
+
+
+def test_modules_in_two_folders_are_not_gradable_with_the_sentence_of_the_command_line(job):
+    """intake.find_modules on PrairieLearn too: two folders with modules are one
+    sentence, and not an attempt."""
+    files = {f"{folder}/{name}": (SOLUTIONS / name).read_text() for folder in ("new", "old") for name in MODULES}
+    results, _ = grade_job(job, files)
+    assert results["gradable"] is False
+    assert results["format_errors"] == [unfound(find_modules(job / "student", GRADED), GRADED)[2]]
+    assert "'new' and 'old' both hold modules" in results["format_errors"][0]

@@ -15,7 +15,7 @@ def run(root, graded, hidden_visibility=None, timeout=DEFAULT_TIMEOUT, launcher=
     instructor's log, never to the student."""
     root = Path(root)
     lock_grader_files(root)
-    folder, links = modules_folder(root / "submission", graded.spec.modules)
-    result = grade_upload(folder, links, graded, timeout=timeout, budget=budget, launcher=launcher)
+    result = grade_upload(modules_folder(root / "submission", graded), graded, timeout=timeout, budget=budget,
+                          launcher=launcher)
     write_atomic(root / "results" / "results.json", results_json(result, hidden_visibility))
     return result

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..grade import DEFAULT_BUDGET, DEFAULT_TIMEOUT, MAX_MODULE_BYTES
 from ..hosted import grade_upload, lock_grader_files, modules_folder
+from ..intake import unfound
 from ..reports.files import write_atomic
 from .results import not_gradable, results_json
 
@@ -39,13 +40,16 @@ def run(root, graded, hidden_visibility=None, timeout=DEFAULT_TIMEOUT, launcher=
     lock_grader_files(root)
     # PrairieLearn does not make it; made now, it is root's before student code runs.
     (root / "results").mkdir(exist_ok=True)
-    folder, links = modules_folder(root / "student", graded.spec.modules)
-    problems = unfit_modules(folder, graded.spec.modules)
+    search = modules_folder(root / "student", graded)
+    if search.folder is None and (search.several or search.other):
+        problems = [unfound(search, graded)[2]]
+    else:
+        problems = unfit_modules(search.folder or root / "student", graded.spec.modules)
     if problems:
         write_results(root, not_gradable(problems))
         print(f"not gradable: {' '.join(problems)}")
         return None
-    result = grade_upload(folder, links, graded, timeout=timeout, budget=budget, launcher=launcher)
+    result = grade_upload(search, graded, timeout=timeout, budget=budget, launcher=launcher)
     if result.error:
         # The grader's own failure: the student loses no attempt to it.
         write_results(root, not_gradable(["The grader failed on this submission; your instructor can see why in "

@@ -27,7 +27,8 @@ def gradescope_root(tmp_path, upload):
 
 def test_a_gradescope_upload_that_links_to_the_reference_scores_nothing(tmp_path, bubblewrap):
     root = gradescope_root(tmp_path, lambda submission: os.symlink(REFERENCE, submission / "hw"))
-    assert modules_folder(root / "submission", GRADED.spec.modules) == (root / "submission", ["hw"])
+    search = modules_folder(root / "submission", GRADED)
+    assert (search.folder, search.links) == (None, ("hw",))
     result = run(root, GRADED, launcher=bubblewrap)
     assert result.score == 0 and result.max_score > 0
     assert "hw is a link; links are not followed, so it was ignored." in (root / "results" / "results.json").read_text()
@@ -62,8 +63,8 @@ def test_the_gradescope_search_never_leaves_the_upload(tmp_path):
     (upload / "a").mkdir(parents=True)
     os.symlink(REFERENCE, upload / "a" / "batchnorm")  # deeper real folders than the link are absent
     os.symlink(REFERENCE / "batchnorm.py", upload / "batchnorm.py")
-    folder, links = modules_folder(upload, GRADED.spec.modules)
-    assert folder == upload and links == ["a/batchnorm"]
+    search = modules_folder(upload, GRADED)
+    assert search.folder is None and sorted(search.links) == ["a/batchnorm", "batchnorm.py"]
 
 
 def test_a_module_that_links_to_the_reference_scores_nothing(tmp_path, grade):
