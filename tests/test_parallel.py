@@ -112,14 +112,18 @@ def test_sigterm_to_the_grader_ends_its_workers_and_their_sandboxes(demo_folders
         time.sleep(0.1)
     family = descendants(grader.pid)
     assert len(family) >= 5, family
+    # Their scratch folders, named by pid: taken now, since a pid of the family may be
+    # another test's process by the time it is looked up again.
+    scratch_folders = [p for pid in (grader.pid, *family)
+                       for p in Path(tempfile.gettempdir()).glob(f"{scratch.PREFIX}{pid}-*")]
+    assert scratch_folders
     grader.send_signal(signal.SIGTERM)
     assert grader.wait(timeout=20) == -signal.SIGTERM
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in family):
         time.sleep(0.1)
     assert not [pid for pid in family if Path(f"/proc/{pid}").exists()]
-    left = [p for pid in (grader.pid, *family) for p in Path(tempfile.gettempdir()).glob(f"{scratch.PREFIX}{pid}-*")]
-    assert left == []
+    assert [p for p in scratch_folders if p.exists()] == []
 
 
 def test_dask_without_distributed_is_a_usage_error(monkeypatch, capsys, tmp_path):
