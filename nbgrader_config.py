@@ -28,6 +28,9 @@ c.Autograde.exclude_overwriting = {name: list(assignments.load(name, ROOT).spec.
 # nbgrader's default, plus an assignment's grading package (the hidden checks), which is
 # never copied into a release or a student's folder.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading"]
+# nbgrader opens no link, FIFO or device of a submission: it neither copies one nor
+# reads a notebook through one (autograder/nbgrader_screening.py).
+c.Autograde.exporter_class = "autograder.nbgrader_screening.ScreenedExporter"
 # A grade cell a student deleted is put back and graded, never silently scored 0.
 c.OverwriteCells.add_missing_cells = True
 
