@@ -213,3 +213,17 @@ def test_feedback_shows_the_sentences_but_no_hidden_test_or_traceback(course):
     assert "AssertionError" in html["WeightInitialization.html"]
     assert "Grading: batchnorm_forward" in html["BatchNormalization.html"]
     assert all(WrapLongLines.CSS in text for text in html.values()), "long lines must wrap"
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "normalization"])
+def test_validate_passes_the_solution_and_fails_the_release_with_the_public_feedback(name):
+    """``nbgrader validate`` (which exits 0 either way) reads a module grade cell's result
+    as partial credit of the cell's points: it must pass every cell of the solution, and
+    fail the release's module grade cells with the public checks' results."""
+    solutions = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "solutions" / name).glob("*.ipynb"))
+    log = nbgrader(ROOT, "validate", *solutions)
+    assert log.count("Success! Your notebook passes all the tests.") == len(solutions), log
+    release = next(p for p in sorted((ROOT / "release" / name).glob("*.ipynb")) if "run_public(" in p.read_text())
+    log = nbgrader(ROOT, "validate", str(release.relative_to(ROOT)))
+    assert "VALIDATION FAILED" in log
+    assert "Partial credit" not in log and "Public checks: " in log and "What to fix" in log, log

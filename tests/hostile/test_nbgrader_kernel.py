@@ -370,12 +370,13 @@ def linked(tmp_path_factory):
         (submitted / f"{notebook}.ipynb").unlink()
         (submitted / f"{notebook}.ipynb").symlink_to(f"../../{HONEST[0]}/batchnorm/{notebook}.ipynb")
     (submitted / "BatchNormalization.ipynb").unlink()
-    (submitted / "BatchNormalization.ipynb").symlink_to(course / "assignment" / "batchnorm" / "BatchNormalization.ipynb")
+    master = course / "assignment" / "batchnorm"
+    (submitted / "BatchNormalization.ipynb").symlink_to(master / "BatchNormalization.ipynb")
     zeroed = course / "submitted" / ZEROED / "batchnorm"
     (zeroed / "notes").mkdir()
     (zeroed / "notes" / "zero.txt").symlink_to("/dev/zero")
     os.mkfifo(zeroed / "pipe")
-    (zeroed / "hidden").symlink_to(course / "assignment" / "batchnorm" / "grading")
+    (zeroed / "hidden").symlink_to(master / "grading")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     try:
         done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "batchnorm", "--force"], cwd=course,
