@@ -31,8 +31,12 @@ KINDS = {stat.S_IFLNK: "a link", stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a device
 
 
 def _kind(path):
-    """What ``path`` is when nbgrader must not open it ("a link", ...), else None."""
-    mode = os.lstat(path).st_mode
+    """What ``path`` is when nbgrader must not open it ("a link", ...), else None (also
+    when it is gone: nbgrader will not find it either)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
         return None
     return KINDS.get(stat.S_IFMT(mode), "not a regular file")
@@ -115,5 +119,5 @@ class ScreenedExporter(NotebookExporter):
         linked = _linked_step(path, self.parent.coursedir.root)
         if linked is not None and linked != path:
             return f"lies under {os.path.basename(linked)!r}, which is a link"
-        kind = _kind(path) if os.path.lexists(path) else None
-        return f"is {kind}" if kind is not None else None
+        kind = _kind(path)
+        return None if kind is None else f"is {kind}"

@@ -418,3 +418,26 @@ def test_links_and_special_files_in_a_submission_are_never_opened(linked):
     assert sorted(p.name for p in autograded.iterdir() if p.name in {"notes", "pipe", "hidden"}) == []
     for path, kind in (("notes/zero.txt", "a link"), ("pipe", "a FIFO"), ("hidden", "a link")):
         assert f"'submitted/{ZEROED}/batchnorm/{path}' is {kind}; nbgrader does not open it" in log, path
+
+
+def test_the_screening_names_every_link_and_special_file_and_nothing_else(tmp_path):
+    """At any depth, without entering a linked folder; a submission folder that is a link
+    (or lies under one) is refused whole. The step folder above is the instructor's."""
+    from autograder.nbgrader_screening import refused
+    elsewhere = tmp_path / "disk"
+    (elsewhere / "eve" / "batchnorm").mkdir(parents=True)
+    (tmp_path / "submitted").symlink_to(elsewhere)  # the instructor's choice: followed
+    folder = tmp_path / "submitted" / "eve" / "batchnorm"
+    (folder / "deep" / "deeper").mkdir(parents=True)
+    (folder / "mine.py").write_text("x = 1\n")
+    (folder / "deep" / "deeper" / "zero.txt").symlink_to("/dev/zero")
+    os.mkfifo(folder / "deep" / "pipe")
+    (folder / "linked").symlink_to(tmp_path)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(folder / "deep" / "sock"))
+        assert refused(str(folder), str(tmp_path)) == {
+            str(folder / "deep" / "deeper" / "zero.txt"): "a link", str(folder / "deep" / "pipe"): "a FIFO",
+            str(folder / "linked"): "a link", str(folder / "deep" / "sock"): "a socket"}
+    (tmp_path / "submitted" / "mallory").symlink_to(elsewhere / "eve")
+    linked = str(tmp_path / "submitted" / "mallory" / "batchnorm")
+    assert refused(linked, str(tmp_path)) == {linked: "under 'submitted/mallory', which is a link"}
