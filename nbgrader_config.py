@@ -28,6 +28,9 @@ c.Autograde.exclude_overwriting = {name: list(assignments.load(name, ROOT).spec.
 # nbgrader's default, plus an assignment's grading package (the hidden checks), which is
 # never copied into a release or a student's folder.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading"]
+# nbgrader opens no link, FIFO or device of a submission: it neither copies one nor
+# reads a notebook through one (autograder/nbgrader_screening.py).
+c.Autograde.exporter_class = "autograder.nbgrader_screening.ScreenedExporter"
 # A grade cell a student deleted is put back and graded, never silently scored 0.
 c.OverwriteCells.add_missing_cells = True
 
@@ -53,6 +56,7 @@ from nbgrader.preprocessors import (  # noqa: E402
 
 from autograder.nbgrader_preprocessors import (  # noqa: E402
     GradeModuleCells,
+    InertOutputs,
     OverwriteReleasedCells,
     ShortTracebacks,
     SkipModuleCells,
@@ -62,10 +66,12 @@ from autograder.nbgrader_preprocessors import (  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteReleasedCells,
                                       CheckCellMetadata, SkipModuleCells, StartModuleGrading]
-# nbgrader's own list, with the module grade cells' outputs replaced by the grader's
-# (graded here, outside the student's kernel) before the scores are saved.
-c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-                                       GradeModuleCells, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# nbgrader's own list, with what student code displayed made inert, and the module grade
+# cells' outputs replaced by the grader's (graded here, outside the student's kernel)
+# before the scores are saved.
+c.Autograde.autograde_preprocessors = [Execute, InertOutputs, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, GradeModuleCells, SaveAutoGrades, AssignLatePenalties,
+                                       CheckCellMetadata]
 # Every output is in once the last cell ran; waiting for the kernel to exit costs about 0.3 s a notebook.
 c.Execute.shutdown_kernel = "immediate"
 # Every notebook's kernel (autograde and validate) runs in a sandbox of its own: its own

@@ -202,8 +202,9 @@ def left_out(folder, config):
     """What the kernel of a notebook in ``folder`` must not see, as a test of a path
     relative to it: notebooks (an autograded one holds the hidden tests of its grade
     cells before they run) and, when ``folder`` is a student's autograded folder, every
-    path that is a link in the submission (nbgrader copied the file it points to,
-    which may be anything the grader can read)."""
+    path that is a link in the submission (where nbgrader_screening.py is not
+    configured, nbgrader copies the file it points to, which may be anything the
+    grader can read)."""
     links = set(_links(_submitted_folder(folder, config)))
     return lambda relative: relative.suffix == ".ipynb" or relative in links
 

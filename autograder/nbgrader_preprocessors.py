@@ -16,20 +16,29 @@ Configured in ``nbgrader_config.py``:
   exactly its released version gets its hidden tests back silently; only a cell the
   student really edited is reported, so a tampering warning stands out. A deleted
   grade cell is put back where it was.
+- ``InertOutputs`` runs at autograde right after the notebook was executed: what
+  student code displayed keeps only output types that no page runs (text, PNG and JPEG
+  images, their data checked to be base64, without the metadata nbconvert pastes into
+  the page unescaped), and a student's own Markdown cells lose active HTML. A
+  ``display(HTML("<script>..."))`` or an ``onerror=`` then reaches neither the autograded
+  notebook that formgrader shows instructors nor the feedback.
 - ``ShortTracebacks`` runs before feedback is rendered: an error output keeps its type
   and message but loses the traceback, whose source lines would show hidden tests.
   (nbgrader's ``ClearHiddenTests`` removes the hidden blocks from the cells themselves.)
 - ``WrapLongLines`` runs after ``CSSHTMLHeaderPreprocessor`` in feedback: outputs wrap
   at the page's width instead of running off-screen.
 """
+import binascii
 import copy
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from nbclient import NotebookClient
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor, OverwriteCells
+from traitlets import Set
 
 from .assignments import load
 from .grade import MAX_MODULE_BYTES, grade_submission
@@ -81,6 +90,38 @@ class OverwriteReleasedCells(OverwriteCells):
 
 def _grade_id(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+class InertOutputs(NbGraderPreprocessor, SanitizeHTML):
+    """nbconvert's SanitizeHTML keeping only inert outputs (see the module's docstring);
+    the instructor's locked cells are left as they are."""
+
+    IMAGES = ("image/png", "image/jpeg")
+
+    safe_output_keys = Set({"text/plain", *IMAGES}, config=True)
+    sanitized_output_types = Set(set(), config=True)  # HTML and Markdown outputs go; each has its text/plain
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code":
+            locked = cell.metadata.get("nbgrader", {}).get("locked")
+            return (cell, resources) if locked else super().preprocess_cell(cell, resources, cell_index)
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        for output in cell.outputs:
+            if "metadata" in output:
+                output["metadata"] = {}
+            data = output.get("data", {})
+            for key in [key for key in self.IMAGES if key in data]:
+                if not _base64(data[key]):
+                    del data[key]
+        return cell, resources
+
+
+def _base64(text):
+    try:
+        binascii.a2b_base64(text.replace("\n", "").encode("ascii"), strict_mode=True)
+    except (ValueError, AttributeError, UnicodeEncodeError):
+        return False
+    return True
 
 
 class ShortTracebacks(NbGraderPreprocessor):

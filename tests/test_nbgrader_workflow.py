@@ -20,10 +20,11 @@ from autograder.notebook import grade_cells
 from conftest import GRADED, RELEASE, ROOT, SOLUTIONS
 
 pytestmark = pytest.mark.slow
-STUDENTS = ("solution", "untouched", "buggy", "tamperer", "measurer", "shadower", "patcher", "silencer")
+STUDENTS = ("solution", "untouched", "buggy", "tamperer", "measurer", "shadower", "patcher", "silencer", "displayer")
 TAMPERED_CELL = "grade-preprocessing"
 EMPTIED_CELL = "grade-batchnorm-forward"
 GRADE_CELLS = grade_cells(GRADED)
+FULL_MARKS = sum(c.points for c in GRADED.checks) + 13  # the notebooks' questions: 13 points
 MODULE_POINTS = {group: sum(c.points for c in GRADED.checks if c.group == group) for group in GRADE_CELLS.values()}
 # Run by the kernel in place of the public checks: full points for every group, and a
 # table that says so (the kernel's grade cells would report these to nbgrader).
@@ -49,6 +50,24 @@ MEASURED_ANSWERS = {
                                  'answer_xavier_relu_factor = float((stds[-1] / stds[0]) ** (1 / 9))',
 }
 
+# Displayed by a solution cell: active content (built as it runs, so that the cell's
+# source, which feedback shows as text, does not hold it), and a plot, which must stay.
+ACTIVE_OUTPUTS = """
+from IPython.display import HTML, Javascript, display
+display(HTML("<img src=x one" + "rror=alert(document.domain)><scr" + "ipt>alert(1)</script>"))
+display(Javascript("window.pw" + "ned = 2"))
+display({"image/png": '"><scr' + 'ipt>alert(3)</script>', "text/plain": "forged"}, raw=True)
+import io
+from IPython.display import Image
+import matplotlib.pyplot as plt
+figure, png = plt.figure(), io.BytesIO()
+plt.plot([0, 1])
+figure.savefig(png, format="png")
+display(Image(png.getvalue()))
+plt.close(figure)
+"""
+ACTIVE_MARKDOWN = "<img src=x onerror=alert(4)> a cell of my own"
+ACTIVE = ("<script>alert", "onerror=alert(document", "window.pwned", "<img src=x onerror=alert(4)")
 
 def nbgrader(course, *args):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -82,7 +101,8 @@ def course(tmp_path_factory):
     shutil.copy(ROOT / "nbgrader_config.py", course)
     nbgrader(course, "generate_assignment", "batchnorm", "--force")
     sources = {"solution": SOLUTIONS, "untouched": RELEASE, "buggy": SOLUTIONS, "tamperer": SOLUTIONS,
-               "measurer": SOLUTIONS, "shadower": RELEASE, "patcher": RELEASE, "silencer": SOLUTIONS}
+               "measurer": SOLUTIONS, "shadower": RELEASE, "patcher": RELEASE, "silencer": SOLUTIONS,
+               "displayer": SOLUTIONS}
     submitted = {}
     for student, source in sources.items():
         submitted[student] = course / "submitted" / student / "batchnorm"
@@ -108,6 +128,13 @@ def course(tmp_path_factory):
               patched + "selfcheck.run_public = lambda group: None")
     edit_cell(submitted["silencer"] / "BatchNormalization.ipynb", EMPTIED_CELL, "")
     delete_cell(submitted["silencer"] / "BatchNormalization.ipynb", "grade-batchnorm-backward")
+    notebook = submitted["displayer"] / "DataPreprocessing.ipynb"
+    edit_cell(notebook, "answer-statistics", nbformat.read(notebook, as_version=4).cells[
+        next(i for i, c in enumerate(nbformat.read(notebook, as_version=4).cells) if c.id == "answer-statistics")
+    ].source + ACTIVE_OUTPUTS)
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(ACTIVE_MARKDOWN))
+    nbformat.write(nb, notebook)
     log = nbgrader(course, "autograde", "batchnorm", "--force")
     nbgrader(course, "generate_feedback", "batchnorm", "--force")
     nbgrader(course, "export")
@@ -213,3 +240,30 @@ def test_feedback_shows_the_sentences_but_no_hidden_test_or_traceback(course):
     assert "AssertionError" in html["WeightInitialization.html"]
     assert "Grading: batchnorm_forward" in html["BatchNormalization.html"]
     assert all(WrapLongLines.CSS in text for text in html.values()), "long lines must wrap"
+
+
+def test_what_student_code_displays_reaches_instructors_and_feedback_inert(course):
+    """No script, event handler or JavaScript output of a student's cells in the notebook
+    formgrader shows nor in the feedback; the plot stays, and the points."""
+    folder, _ = course
+    notebook = (folder / "autograded" / "displayer" / "batchnorm" / "DataPreprocessing.ipynb").read_text()
+    feedback = (folder / "feedback" / "displayer" / "batchnorm" / "DataPreprocessing.html").read_text()
+    for text in (notebook, feedback):
+        assert not [active for active in ACTIVE if active in text]
+    assert '"image/png": "iVBOR' in notebook and "data:image/png;base64,iVBOR" in feedback
+    assert "&lt;img src=x onerror" in feedback  # the student's Markdown, as text
+    assert sum(v[0] for v in cell_scores(folder, "displayer").values()) == FULL_MARKS
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "normalization"])
+def test_validate_passes_the_solution_and_fails_the_release_with_the_public_feedback(name):
+    """``nbgrader validate`` (which exits 0 either way) reads a module grade cell's result
+    as partial credit of the cell's points: it must pass every cell of the solution, and
+    fail the release's module grade cells with the public checks' results."""
+    solutions = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "solutions" / name).glob("*.ipynb"))
+    log = nbgrader(ROOT, "validate", *solutions)
+    assert log.count("Success! Your notebook passes all the tests.") == len(solutions), log
+    release = next(p for p in sorted((ROOT / "release" / name).glob("*.ipynb")) if "run_public(" in p.read_text())
+    log = nbgrader(ROOT, "validate", str(release.relative_to(ROOT)))
+    assert "VALIDATION FAILED" in log
+    assert "Partial credit" not in log and "Public checks: " in log and "What to fix" in log, log

@@ -170,13 +170,14 @@ def test_the_course_is_as_it_was(attacked):
 
 @pytest.mark.slow
 def test_nothing_written_in_the_kernel_reaches_the_course(attacked):
-    """The kernel works in a copy: its autograded folder holds nbgrader's files only,
-    and no output holds the hidden checks."""
+    """The kernel works in a copy: its autograded folder holds nbgrader's files only
+    (not the target of a link), and no output holds the hidden checks."""
     course, *_ = attacked
     autograded = course / "autograded" / HOSTILE / "batchnorm"
     assert not (autograded / "note.txt").exists()
+    assert not (autograded / "leak.py").exists(), "nbgrader copied what a link points to"
     for path in autograded.rglob("*"):
-        if path.is_file() and path.name != "leak.py":  # nbgrader's own copy of the link's target
+        if path.is_file():
             assert "Hidden checks of batchnorm_backward" not in path.read_text(errors="replace"), path
 
 
@@ -339,3 +340,105 @@ def test_a_folder_too_large_to_copy_is_refused(tmp_path, monkeypatch):
         KernelSandbox(folder)
     assert not list(scratch.run_folder().glob("kernel-*")), "a refused sandbox leaves nothing behind"
 
+
+
+# Links and special files in a submitted folder: nbgrader itself, as root, would read a
+# notebook through a link (graded as its target) and copy a link to /dev/zero for ever.
+LINKER = "eve"  # links two notebooks to a classmate's and one to the master
+ZEROED = "zed"  # honest, with a link to /dev/zero, a FIFO and a linked folder beside
+SCREENING_BOUND = 300  # seconds; without the screening the class run never ends
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory):
+    """A class with an honest student, one who linked its notebooks and one whose folder
+    holds a link to /dev/zero, a FIFO and a linked folder, autograded by nbgrader:
+    (course, the linker's own folder, nbgrader's log)."""
+    course = tmp_path_factory.mktemp("linked")
+    shutil.copytree(ROOT / "assignment", course / "assignment", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    nbgrader(course, "generate_assignment", "batchnorm", "--force")
+    ignore = shutil.ignore_patterns("__pycache__", "executed")
+    for student in (HONEST[0], ZEROED):
+        shutil.copytree(SOLUTIONS, course / "submitted" / student / "batchnorm", ignore=ignore)
+    own = tmp_path_factory.mktemp(LINKER) / "batchnorm"
+    shutil.copytree(RELEASE, own, ignore=ignore)
+    for name in OWN_WORK:
+        shutil.copy(SOLUTIONS / name, own / name)
+    submitted = course / "submitted" / LINKER / "batchnorm"
+    shutil.copytree(own, submitted)
+    for notebook in ("DataPreprocessing", "WeightInitialization"):
+        (submitted / f"{notebook}.ipynb").unlink()
+        (submitted / f"{notebook}.ipynb").symlink_to(f"../../{HONEST[0]}/batchnorm/{notebook}.ipynb")
+    (submitted / "BatchNormalization.ipynb").unlink()
+    master = course / "assignment" / "batchnorm"
+    (submitted / "BatchNormalization.ipynb").symlink_to(master / "BatchNormalization.ipynb")
+    zeroed = course / "submitted" / ZEROED / "batchnorm"
+    (zeroed / "notes").mkdir()
+    (zeroed / "notes" / "zero.txt").symlink_to("/dev/zero")
+    os.mkfifo(zeroed / "pipe")
+    (zeroed / "hidden").symlink_to(master / "grading")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "batchnorm", "--force"], cwd=course,
+                              env=env, capture_output=True, text=True, timeout=SCREENING_BOUND)
+    finally:
+        (zeroed / "pipe").unlink()  # nothing may open it after the test either
+    return course, own, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_a_notebook_linked_to_a_classmates_or_the_master_is_not_graded_as_its_target(linked):
+    """The linker earns what its own modules earn; nothing of the master's notebook (its
+    solutions) reaches its autograded notebooks; each link is one sentence in the log
+    and a cell of its notebook."""
+    course, own, log = linked
+    scores = cell_scores(course, LINKER)
+    assert sum(score for score, _ in scores.values()) == grade_submission(own).score == 10
+    autograded = course / "autograded" / LINKER / "batchnorm"
+    master = json.dumps(nbformat.read(course / "assignment" / "batchnorm" / "BatchNormalization.ipynb", as_version=4))
+    assert "### BEGIN SOLUTION" in master
+    for notebook in ("DataPreprocessing", "WeightInitialization", "BatchNormalization"):
+        nb = nbformat.read(autograded / f"{notebook}.ipynb", as_version=4)
+        assert not (autograded / f"{notebook}.ipynb").is_symlink()
+        assert [c.source for c in nb.cells if c.cell_type == "markdown"] == [
+            f"**{notebook}.ipynb was not graded**: in your submission it is a link, and the grader reads only files "
+            "you submitted yourself, so it was graded as an empty notebook."]
+        assert "BEGIN SOLUTION" not in json.dumps(nb)
+        assert f"'submitted/{LINKER}/batchnorm/{notebook}.ipynb' is a link; nbgrader does not read it" in log
+    assert sum(score for score, _ in cell_scores(course, HONEST[0]).values()) == FULL_MARKS
+
+
+@pytest.mark.slow
+def test_links_and_special_files_in_a_submission_are_never_opened(linked):
+    """A link to /dev/zero, a FIFO and a linked folder are left out, each with one
+    sentence; the class run ends and the student keeps full marks."""
+    course, _, log = linked
+    assert sum(score for score, _ in cell_scores(course, ZEROED).values()) == FULL_MARKS
+    autograded = course / "autograded" / ZEROED / "batchnorm"
+    assert sorted(p.name for p in autograded.iterdir() if p.name in {"notes", "pipe", "hidden"}) == []
+    for path, kind in (("notes/zero.txt", "a link"), ("pipe", "a FIFO"), ("hidden", "a link")):
+        assert f"'submitted/{ZEROED}/batchnorm/{path}' is {kind}; nbgrader does not open it" in log, path
+
+
+def test_the_screening_names_every_link_and_special_file_and_nothing_else(tmp_path):
+    """At any depth, without entering a linked folder; a submission folder that is a link
+    (or lies under one) is refused whole. The step folder above is the instructor's."""
+    from autograder.nbgrader_screening import refused
+    elsewhere = tmp_path / "disk"
+    (elsewhere / "eve" / "batchnorm").mkdir(parents=True)
+    (tmp_path / "submitted").symlink_to(elsewhere)  # the instructor's choice: followed
+    folder = tmp_path / "submitted" / "eve" / "batchnorm"
+    (folder / "deep" / "deeper").mkdir(parents=True)
+    (folder / "mine.py").write_text("x = 1\n")
+    (folder / "deep" / "deeper" / "zero.txt").symlink_to("/dev/zero")
+    os.mkfifo(folder / "deep" / "pipe")
+    (folder / "linked").symlink_to(tmp_path)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(folder / "deep" / "sock"))
+        assert refused(str(folder), str(tmp_path)) == {
+            str(folder / "deep" / "deeper" / "zero.txt"): "a link", str(folder / "deep" / "pipe"): "a FIFO",
+            str(folder / "linked"): "a link", str(folder / "deep" / "sock"): "a socket"}
+    (tmp_path / "submitted" / "mallory").symlink_to(elsewhere / "eve")
+    linked = str(tmp_path / "submitted" / "mallory" / "batchnorm")
+    assert refused(linked, str(tmp_path)) == {linked: "under 'submitted/mallory', which is a link"}

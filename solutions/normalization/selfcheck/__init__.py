@@ -8,6 +8,9 @@ assignment's public checks (``selfcheck/assignment/``). There ``python -m selfch
 (or ``make grade``) runs the public checks on the student's modules and prints a
 score table with feedback, and a notebook's ``run_public(group)`` runs one group.
 """
+import contextlib
+import os
+import sys
 from pathlib import Path
 
 try:
@@ -29,8 +32,16 @@ def check_folder(folder=".", groups=None):
 
 
 def run_public(group):
-    """Run the public checks of one group, print the results, return the score."""
+    """Run the public checks of one group, print the results, return the score.
+
+    Under ``nbgrader validate`` no score is returned: validate would read it as partial
+    credit of the grade cell's points, which the hidden checks share. There the cell
+    passes when every public check passed, and otherwise prints its results as an
+    error, which validate shows."""
     from .report import print_group
     outcomes = check_folder(".", [group])
-    print_group(outcomes, f"Public checks: {group}")
-    return sum(o.score for o in outcomes)
+    validating = bool(os.environ.get("NBGRADER_VALIDATING"))
+    failed = validating and not all(o.passed for o in outcomes)
+    with contextlib.redirect_stdout(sys.stderr if failed else sys.stdout):
+        print_group(outcomes, f"Public checks: {group}")
+    return None if validating else sum(o.score for o in outcomes)
