@@ -61,28 +61,27 @@ def judge_shape(student, ref, function, i, seed):
     x, gamma, beta, dout = backward_inputs(seed, 6, 3)
     param = bn_param("train", 3)
     expected = expect_gradients(ref, function, x, gamma, beta, dout, param)
-    _, cache, _ = forward(student, x, gamma, beta, runnable(student, x, gamma, beta, param))
+    _, (_, cache, _) = runnable(lambda p: forward(student, x, gamma, beta, p), param)
     raw = result_tuple(student.call(function, dout, cache).value, function, 3)
     call = [(raw[j], expected[j]) for j in range(3) if j != i]
     what = f"{GRADIENTS[i]} of {function}"
     assert_substantive(assert_shape(raw[i], expected[i], what=what, function=function, call=call), what, dout)
 
 
-def runnable(student, x, gamma, beta, param):
-    """The train-mode ``param`` for the student's forward that hands a backward its
-    cache: as given, or, when the forward raises with the running averages given and
-    runs without them, without them: in train mode they change no output and no
-    gradient, and the backward is not charged for them (their own checks are)."""
+def runnable(forward_with, param):
+    """(param, ``forward_with(param)``), a call of the student's forward that hands a
+    backward its cache: with the train-mode ``param`` as given, or, when the forward
+    raises with the running averages given and runs without them, without them: in
+    train mode they change no output and no gradient, and the backward is not charged
+    for them (their own checks are)."""
     try:
-        student.call("batchnorm_forward", x, gamma, beta, dict(param))
-        return param
+        return param, forward_with(param)
     except StudentError as err:
         without = {k: v for k, v in param.items() if k not in ("running_mean", "running_var")}
         try:
-            student.call("batchnorm_forward", x, gamma, beta, dict(without))
+            return without, forward_with(without)
         except StudentError:
             raise err from None
-        return without
 
 
 def judge_gradient(student, ref, function, i, cases, directions=3):
@@ -102,8 +101,9 @@ def judge_gradient(student, ref, function, i, cases, directions=3):
         param = bn_param("train", D)
         reference_out = ref.expect("batchnorm_forward", x, gamma, beta, dict(param), pick=_out)
         expected = expect_gradients(ref, function, x, gamma, beta, dout, param)
-        param = runnable(student, x, gamma, beta, param)  # the reference was asked about bn_param as given
-        value = student.call("batchnorm_forward", x, gamma, beta, dict(param), keep=[1]).value
+        # The reference was asked about bn_param as given.
+        param, value = runnable(lambda p, args=(x, gamma, beta): student.call("batchnorm_forward", *args, dict(p),
+                                                                              keep=[1]).value, param)
         out, cache = result_tuple(value, "batchnorm_forward", 2)
         try:
             out = plain_array(out, "out of batchnorm_forward", shape=x.shape)
@@ -147,7 +147,7 @@ def leaves_dout(student, function):
     """dout is not modified, by a call that also returns a real answer: at least one
     of the three gradients a plain array that is not zeros or dout itself."""
     x, gamma, beta, dout = backward_inputs(390, 5, 3)
-    _, cache, _ = forward(student, x, gamma, beta, runnable(student, x, gamma, beta, bn_param("train", 3)))
+    _, (_, cache, _) = runnable(lambda p: forward(student, x, gamma, beta, p), bn_param("train", 3))
     call = student.call(function, dout, cache)
     raw = result_tuple(call.value, function, 3)
     reasons = []

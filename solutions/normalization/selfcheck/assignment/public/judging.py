@@ -130,22 +130,21 @@ def call_forward(student, layer, case, **param):
 
 
 def runnable(student, layer, case):
-    """``case`` for the student's forward pass that hands a backward pass its cache: as
-    given, or, when the forward pass raises with the stored keys (the running averages)
-    given and runs without them, without them: in train mode they change no output and
-    no gradient, and the backward pass is not charged for them (their own checks are)."""
-    if not layer.stored:
-        return case
+    """(the case used, ``call_forward``'s result), a call of the student's forward pass
+    that hands a backward pass its cache: on ``case`` as given, or, when the forward
+    pass raises with the stored keys (the running averages) given and runs without
+    them, without them: in train mode they change no output and no gradient, and the
+    backward pass is not charged for them (their own checks are)."""
     try:
-        call_forward(student, layer, case)
-        return case
+        return case, call_forward(student, layer, case)
     except StudentError as err:
+        if not layer.stored:
+            raise
         without = case.with_param({k: v for k, v in case.param.items() if k not in layer.stored})
         try:
-            call_forward(student, layer, without)
+            return without, call_forward(student, layer, without)
         except StudentError:
             raise err from None
-        return without
 
 
 def judge_forward(student, ref, layer, case, name="out", **param):
@@ -174,7 +173,7 @@ def judge_gradient_shapes(student, ref, layer, case):
     """The shapes of dx, dgamma and dbeta after a forward pass on ``case``, credited
     only with a real answer among them."""
     expected = dict(zip(GRADIENTS, expect_gradients(ref, layer, case)))
-    _, cache, _ = call_forward(student, layer, runnable(student, layer, case))
+    _, (_, cache, _) = runnable(student, layer, case)
     got = dict(zip(GRADIENTS, result_tuple(student.call(layer.backward, case.dout, cache).value, layer.backward,
                                            len(GRADIENTS))))
     whats = {name: f"{name} of {layer.backward}" for name in GRADIENTS}
@@ -314,7 +313,7 @@ def judge_leaves_arguments(student, layer, case):
 
 def judge_leaves_dout(student, layer, case):
     """The backward pass leaves dout as it was, in a call that gives a real answer."""
-    _, cache, _ = call_forward(student, layer, runnable(student, layer, case))
+    _, (_, cache, _) = runnable(student, layer, case)
     call = student.call(layer.backward, case.dout, cache)
     got = result_tuple(call.value, layer.backward, len(GRADIENTS))
     assert_some_answer(got, [f"{name} of {layer.backward}" for name in GRADIENTS], case.dout)
@@ -342,8 +341,7 @@ def judge_gradient(student, ref, layer, cases, name):
         reference_out = ref.expect(layer.forward, *case.args(), pick=_out)
         expected = expect_gradients(ref, layer, case)
         probes = _probes(ref, layer, case, i)
-        case = runnable(student, layer, case)  # the reference was asked about the case as given
-        got_out, cache, _ = call_forward(student, layer, case)
+        case, (got_out, cache, _) = runnable(student, layer, case)  # the reference was asked about it as given
         got = result_tuple(student.call(layer.backward, case.dout, cache).value, layer.backward, len(GRADIENTS))
         if close(got[i], expected[i].value, rtol=1e-5):
             judged += 1
