@@ -15,7 +15,10 @@ with nbgrader's own extension points:
   before nbgrader copies a submission: every link and every file that is not a regular
   file or a folder, at any depth, joins ``CourseDirectory.ignore`` for that submission
   (as its exact path), so nbgrader never opens it. Each gets one sentence in nbgrader's
-  log.
+  log;
+- ``screened_timestamp``, which that exporter makes its course folder's
+  ``get_existing_timestamp``: nbgrader reads a submission's ``timestamp.txt`` before any
+  hook runs, and reads it whole; only a regular file of a timestamp's size is read.
 """
 import functools
 import glob
@@ -71,6 +74,29 @@ def refused(folder, root):
     return found
 
 
+TIMESTAMP_BYTES = 1024  # far more than any timestamp nbgrader writes or parses
+
+
+def screened_timestamp(coursedir, read, dest_path):
+    """nbgrader's ``CourseDirectory.get_existing_timestamp`` (``read``), called only on
+    a ``timestamp.txt`` that is a regular file, reached through no link, of at most
+    ``TIMESTAMP_BYTES``; otherwise the submission has no timestamp, and the log says why."""
+    path = os.path.join(dest_path, "timestamp.txt")
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    linked = _linked_step(path, coursedir.root)
+    why = (f"under {os.path.relpath(linked, coursedir.root)!r}, which is a link" if linked not in (None, path)
+           else _kind(path) or ("a folder" if stat.S_ISDIR(info.st_mode) else None)
+           or (f"larger than {TIMESTAMP_BYTES} bytes" if info.st_size > TIMESTAMP_BYTES else None))
+    if why is None:
+        return read(dest_path)
+    coursedir.log.warning("%r is %s; nbgrader does not read it, so the submission has no timestamp",
+                          os.path.relpath(path, coursedir.root), why)
+    return None
+
+
 def screen(converter, then, **kwargs):
     """nbgrader's pre_convert_hook: leave out of the submission about to be copied
     everything ``refused`` names, then call the hook configured before (``then``)."""
@@ -97,6 +123,9 @@ class ScreenedExporter(NotebookExporter):
         if isinstance(converter, Autograde) and not hasattr(converter, "_screened_ignore"):
             converter._screened_ignore = list(converter.coursedir.ignore)
             converter.pre_convert_hook = functools.partial(screen, converter, converter.pre_convert_hook)
+            coursedir = converter.coursedir
+            coursedir.get_existing_timestamp = functools.partial(screened_timestamp, coursedir,
+                                                                 coursedir.get_existing_timestamp)
 
     def from_filename(self, filename, resources=None, **kw):
         why = self._unreadable(filename)

@@ -442,3 +442,24 @@ def test_the_screening_names_every_link_and_special_file_and_nothing_else(tmp_pa
     (tmp_path / "submitted" / "mallory").symlink_to(elsewhere / "eve")
     linked = str(tmp_path / "submitted" / "mallory" / "batchnorm")
     assert refused(linked, str(tmp_path)) == {linked: "under 'submitted/mallory', which is a link"}
+
+
+def test_a_timestamp_is_read_only_from_a_regular_file_of_a_timestamps_size(tmp_path):
+    """nbgrader reads timestamp.txt whole, before any hook: a link to /dev/zero was read
+    for ever. A regular timestamp is still read."""
+    from nbgrader.converters import Autograde
+    from nbgrader.coursedir import CourseDirectory
+
+    from autograder.nbgrader_screening import ScreenedExporter
+    converter = Autograde(coursedir=CourseDirectory(root=str(tmp_path)))
+    ScreenedExporter(parent=converter)
+    folder = tmp_path / "submitted" / "eve" / "batchnorm"
+    folder.mkdir(parents=True)
+    timestamp = folder / "timestamp.txt"
+    for make in (lambda: timestamp.symlink_to("/dev/zero"), lambda: os.mkfifo(timestamp),
+                 lambda: timestamp.write_text("2026-12-06 10:00:00" + " " * 2000)):
+        make()
+        assert converter.coursedir.get_existing_timestamp(str(folder)) is None
+        timestamp.unlink()
+    timestamp.write_text("2026-12-06 10:00:00.000000 UTC")
+    assert converter.coursedir.get_existing_timestamp(str(folder)).year == 2026
