@@ -347,3 +347,16 @@ def test_a_forward_pass_that_raises_only_with_running_averages_given_costs_the_b
         'running_mean = bn_param.get("running_mean", np.zeros(C))',
         'running_mean = bn_param["running_mean"] + np.zeros(C + 1) if "running_mean" in bn_param else np.zeros(C)')))
     assert lost_groups(result).keys() == {"spatial_batchnorm_forward"}
+
+
+def test_a_backward_pass_that_computes_nothing_is_told_so_even_after_an_unusable_forward_pass(normalization_copy):
+    """The forward pass gives out more axes than x (no usable output, which the message
+    explains); the backward pass returns zeros for dx: that is its own answer, named."""
+    result = grade(patched(normalization_copy, "groupnorm",
+                           ("    out = gamma * xhat + beta\n",
+                            "    out = gamma.reshape(-1, 1, 1, 1, 1) * xhat + beta\n"),
+                           ("    dx = dx.reshape(N, C, H, W)\n", "    dx = np.zeros((N, C, H, W))\n")))
+    forward = next(o for o in result.outcomes if o.check.name.endswith("every group of every example normalized"))
+    assert "It has more axes than that" in forward.output
+    dx = next(o for o in result.outcomes if o.check.name == "spatial_groupnorm_backward: dx on a small batch")
+    assert not dx.passed and "is all zeros" in dx.output and "could not be judged" not in dx.output

@@ -84,7 +84,10 @@ def plain_array(got, what, *, shape=None, floating=True, expected=None, call=())
              recognised(expected, lambda wrong: wrong is None and got is None, call))
     if shape is not None and got.shape != tuple(shape):
         if not same_layout(got.shape, shape):
-            raise CheckFailed(f"{what} has shape {got.shape}; expected {tuple(shape)}.",
+            more = (f" It has more axes than that: an array with more axes than the inputs (a parameter given "
+                    f"axes of its own, or a reshaped view not reshaped back) broadcast it to {got.ndim} axes."
+                    if got.ndim > len(shape) else "")
+            raise CheckFailed(f"{what} has shape {got.shape}; expected {tuple(shape)}.{more}",
                               cause=f"{what} has the wrong shape")
         got = got.reshape(shape)
     if floating and got.dtype.kind != "f":
@@ -204,6 +207,14 @@ def assert_substantive(value, what, *inputs):
     if any(np.shape(a) == value.shape and np.array_equal(a, value) for a in inputs):
         raise CheckFailed(f"{what} is its input returned unchanged; it has not been computed yet.",
                           cause=f"{what} is its input")
+
+
+def assert_not_nothing(value, what, *inputs):
+    """A result that is no array, or all zeros, one number repeated or an input handed
+    back, is its function's own non-answer, whatever came before it; one that holds
+    NaN or inf may come from its inputs, and is left to the caller."""
+    if not (isinstance(value, np.ndarray) and value.dtype.kind in NUMBERS and not np.all(np.isfinite(value))):
+        assert_substantive(plain_array(value, what, floating=False), what, *inputs)
 
 
 def assert_normalizes(out_of, x, what):

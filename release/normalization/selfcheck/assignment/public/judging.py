@@ -32,6 +32,7 @@ from ...compare import (
     Expected,
     assert_close,
     assert_normalizes,
+    assert_not_nothing,
     assert_substantive,
     close,
     fail,
@@ -349,6 +350,7 @@ def judge_gradient(student, ref, layer, cases, name):
         try:
             out = plain_array(got_out["out"], f"out of {layer.forward}", shape=case.x.shape)
         except CheckFailed as err:
+            assert_not_nothing(got[i], what, case.dout)
             unusable = err
             continue
         judged += 1
