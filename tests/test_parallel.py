@@ -86,6 +86,26 @@ def test_a_submission_whose_worker_dies_again_alone_is_reported(demo_folders, tm
     assert WORKER_DIED in (tmp_path / "out" / "endless-twin.md").read_text()
 
 
+def _stat(pid):
+    """The fields of /proc/PID/stat after the command's name, or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def started_at(pid):
+    fields = _stat(pid)
+    return fields and fields[19]  # starttime, in clock ticks since boot
+
+
+def running(pid, started):
+    """Whether the process ``pid`` that started at ``started`` still runs: not gone, not
+    a zombie waiting for a reaper (it has ended), not another process under a reused pid."""
+    fields = _stat(pid)
+    return fields is not None and fields[19] == started and fields[0] != "Z"
+
+
 def descendants(pid):
     """Every process below ``pid``, read from /proc."""
     parents = {}
@@ -110,7 +130,7 @@ def test_sigterm_to_the_grader_ends_its_workers_and_their_sandboxes(demo_folders
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(descendants(grader.pid)) < 5:  # 2 workers, their sandboxes
         time.sleep(0.1)
-    family = descendants(grader.pid)
+    family = {pid: started_at(pid) for pid in descendants(grader.pid)}
     assert len(family) >= 5, family
     # Their scratch folders, named by pid: taken now, since a pid of the family may be
     # another test's process by the time it is looked up again.
@@ -120,9 +140,9 @@ def test_sigterm_to_the_grader_ends_its_workers_and_their_sandboxes(demo_folders
     grader.send_signal(signal.SIGTERM)
     assert grader.wait(timeout=20) == -signal.SIGTERM
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in family):
+    while time.monotonic() < deadline and any(running(pid, started) for pid, started in family.items()):
         time.sleep(0.1)
-    assert not [pid for pid in family if Path(f"/proc/{pid}").exists()]
+    assert not [pid for pid, started in family.items() if running(pid, started)]
     assert [p for p in scratch_folders if p.exists()] == []
 
 
