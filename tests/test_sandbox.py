@@ -4,6 +4,7 @@ filter of confine.py, which every confining launcher starts the child through.""
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -138,3 +139,18 @@ def test_graders_with_different_temporary_folders_never_share_a_uid(tmp_path):
         assert uid != held
     finally:
         holder.communicate("")
+
+
+def test_sigterm_while_a_uid_is_being_taken_ends_the_grader():
+    """The signal handler asks which uids the grader holds; it may run in the thread
+    that holds the pool's lock (a worker taking a uid when its grader died, seen in a
+    test run: it waited on that lock for ever, its sandbox alive)."""
+    code = ("import os, signal, time\n"
+            "from autograder import sandbox\n"
+            "from autograder.sandbox.launchers import UIDS\n"
+            "with sandbox.removed_on_signals():\n"
+            "    with UIDS.lock:\n"
+            "        os.kill(os.getpid(), signal.SIGTERM)\n"
+            "        time.sleep(30)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=25)
+    assert done.returncode == -signal.SIGTERM, done.stderr

@@ -68,7 +68,9 @@ class UidPool:
     def __init__(self, first, locks=None):
         self.first = first
         self.locks = locks or UID_LOCKS
-        self.held, self.lock = {}, threading.Lock()
+        # Reentrant: a grader's SIGTERM handler (end_every_child) asks which uids it holds,
+        # and may run in the very thread that was taking one (a plain lock deadlocked there).
+        self.held, self.lock = {}, threading.RLock()
 
     def take(self):
         self.locks.mkdir(mode=0o700, exist_ok=True)
