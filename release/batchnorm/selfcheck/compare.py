@@ -217,6 +217,21 @@ def assert_not_nothing(value, what, *inputs):
         assert_substantive(plain_array(value, what, floating=False), what, *inputs)
 
 
+def unchanged_by(out_of, out, moves):
+    """Whether ``out_of(x)`` gives ``out`` again for every (x, tolerance) of ``moves``,
+    within that tolerance relative to out's size; an answer that is no array of out's
+    shape is a change."""
+    scale = np.abs(out).max() + 1.0
+    for x, tolerance in moves:
+        try:
+            moved = plain_array(out_of(x), "", shape=np.shape(out))
+        except CheckFailed:
+            return False
+        if not np.abs(moved - out).max() <= tolerance * scale:
+            return False
+    return True
+
+
 def assert_normalizes(out_of, x, what):
     """Code that does nothing earns nothing, for a normalization layer: its output
     ignores a constant added to all of x, or all of x doubled (whatever it pools, it

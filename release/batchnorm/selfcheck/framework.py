@@ -211,3 +211,21 @@ def say_each_cause_once(outcomes):
             else:
                 o.output = line
     return outcomes
+
+
+def retried_without(call, param, optional):
+    """(the param dict used, ``call(param)``): ``call`` with ``param`` as given, or,
+    when it raises a StudentError and ``param`` holds some of the ``optional`` keys,
+    once more without them (the first error stands when that fails too). A backward
+    pass's cache comes so from a forward pass that raises only with, say, running
+    averages given, which change nothing it is judged on there."""
+    try:
+        return param, call(param)
+    except StudentError as err:
+        without = {k: v for k, v in param.items() if k not in optional}
+        if len(without) == len(param):
+            raise
+        try:
+            return without, call(without)
+        except StudentError:
+            raise err from None

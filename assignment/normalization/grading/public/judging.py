@@ -41,8 +41,9 @@ from autograder.kit.compare import (
     recognised,
     result_tuple,
     same_layout,
+    unchanged_by,
 )
-from autograder.kit.framework import CheckFailed, Previous, StudentError
+from autograder.kit.framework import CheckFailed, Previous, StudentError, retried_without
 
 GRADIENTS = ("dx", "dgamma", "dbeta")
 
@@ -132,20 +133,13 @@ def call_forward(student, layer, case, **param):
 
 def runnable(student, layer, case):
     """(the case used, ``call_forward``'s result), a call of the student's forward pass
-    that hands a backward pass its cache: on ``case`` as given, or, when the forward
-    pass raises with the stored keys (the running averages) given and runs without
-    them, without them: in train mode they change no output and no gradient, and the
-    backward pass is not charged for them (their own checks are)."""
-    try:
-        return case, call_forward(student, layer, case)
-    except StudentError as err:
-        if not layer.stored:
-            raise
-        without = case.with_param({k: v for k, v in case.param.items() if k not in layer.stored})
-        try:
-            return without, call_forward(student, layer, without)
-        except StudentError:
-            raise err from None
+    that hands a backward pass its cache: on ``case`` as given, or without the stored
+    keys (the running averages) when it raises only with them: in train mode they
+    change no output and no gradient, and the backward pass is not charged for them
+    (their own checks are)."""
+    param, got = retried_without(lambda p: call_forward(student, layer, case.with_param(p)), case.param,
+                                 layer.stored)
+    return case.with_param(param), got
 
 
 def judge_forward(student, ref, layer, case, name="out", **param):
@@ -438,17 +432,11 @@ def _normalizes(student, layer, case, out):
     """Whether the student's forward pass still normalizes on ``case``: its output
     ``out`` stays the same when each mean the layer takes moves (``layer.shift``), and
     when all of x is doubled (up to what eps changes then): it centres and it scales."""
-    scale = np.abs(out).max() + 1.0
-    shift = layer.shift(case, np.random.default_rng([7, *case.x.shape]))
-    for x, tolerance in ((case.x + shift, 1e-6), (2.0 * case.x, 1e-3)):
+    def out_of(x):
         call = student.call(layer.forward, x, case.gamma, case.beta, *case.extra, dict(case.param))
-        try:
-            moved = plain_array(result_tuple(call.value, layer.forward, 2)[0], "", shape=case.x.shape)
-        except CheckFailed:
-            return False
-        if not np.abs(moved - out).max() <= tolerance * scale:
-            return False
-    return True
+        return result_tuple(call.value, layer.forward, 2)[0]
+    shift = layer.shift(case, np.random.default_rng([7, *case.x.shape]))
+    return unchanged_by(out_of, out, [(case.x + shift, 1e-6), (2.0 * case.x, 1e-3)])
 
 
 class _OwnForward:

@@ -23,10 +23,11 @@ from ...compare import (
     known_mistake,
     plain_array,
     result_tuple,
+    unchanged_by,
 )
-from ...framework import CheckFailed, Previous, StudentError
+from ...framework import CheckFailed, Previous, retried_without
 
-from .inputs import _out, backward_inputs, bn_param, forward, rng
+from .inputs import RUNNING, _out, backward_inputs, bn_param, forward, rng
 
 GRADIENTS = ("dx", "dgamma", "dbeta")
 SHAPES = ("(N, D)", "(D,)", "(D,)")
@@ -62,27 +63,11 @@ def judge_shape(student, ref, function, i, seed):
     x, gamma, beta, dout = backward_inputs(seed, 6, 3)
     param = bn_param("train", 3)
     expected = expect_gradients(ref, function, x, gamma, beta, dout, param)
-    _, (_, cache, _) = runnable(lambda p: forward(student, x, gamma, beta, p), param)
+    _, (_, cache, _) = retried_without(lambda p: forward(student, x, gamma, beta, p), param, RUNNING)
     raw = result_tuple(student.call(function, dout, cache).value, function, 3)
     call = [(raw[j], expected[j]) for j in range(3) if j != i]
     what = f"{GRADIENTS[i]} of {function}"
     assert_substantive(assert_shape(raw[i], expected[i], what=what, function=function, call=call), what, dout)
-
-
-def runnable(forward_with, param):
-    """(param, ``forward_with(param)``), a call of the student's forward that hands a
-    backward its cache: with the train-mode ``param`` as given, or, when the forward
-    raises with the running averages given and runs without them, without them: in
-    train mode they change no output and no gradient, and the backward is not charged
-    for them (their own checks are)."""
-    try:
-        return param, forward_with(param)
-    except StudentError as err:
-        without = {k: v for k, v in param.items() if k not in ("running_mean", "running_var")}
-        try:
-            return without, forward_with(without)
-        except StudentError:
-            raise err from None
 
 
 def judge_gradient(student, ref, function, i, cases, directions=3):
@@ -102,9 +87,10 @@ def judge_gradient(student, ref, function, i, cases, directions=3):
         param = bn_param("train", D)
         reference_out = ref.expect("batchnorm_forward", x, gamma, beta, dict(param), pick=_out)
         expected = expect_gradients(ref, function, x, gamma, beta, dout, param)
-        # The reference was asked about bn_param as given.
-        param, value = runnable(lambda p, args=(x, gamma, beta): student.call("batchnorm_forward", *args, dict(p),
-                                                                              keep=[1]).value, param)
+        # The reference was asked about bn_param as given; the running averages change no
+        # train-mode output, so a forward that raises only with them gives its cache without.
+        param, value = retried_without(lambda p, args=(x, gamma, beta): student.call(
+            "batchnorm_forward", *args, dict(p), keep=[1]).value, param, RUNNING)
         out, cache = result_tuple(value, "batchnorm_forward", 2)
         try:
             out = plain_array(out, "out of batchnorm_forward", shape=x.shape)
@@ -150,7 +136,7 @@ def leaves_dout(student, function):
     """dout is not modified, by a call that also returns a real answer: at least one
     of the three gradients a plain array that is not zeros or dout itself."""
     x, gamma, beta, dout = backward_inputs(390, 5, 3)
-    _, (_, cache, _) = runnable(lambda p: forward(student, x, gamma, beta, p), bn_param("train", 3))
+    _, (_, cache, _) = retried_without(lambda p: forward(student, x, gamma, beta, p), bn_param("train", 3), RUNNING)
     call = student.call(function, dout, cache)
     raw = result_tuple(call.value, function, 3)
     reasons = []
@@ -172,16 +158,10 @@ def _normalizes(student, x, gamma, beta, param, out):
     """Whether the student's forward still normalizes every feature: its output ``out``
     stays the same when a random amount is added to each feature of x, and when x is
     doubled (up to what eps changes then): it centres and it scales."""
-    scale = np.abs(out).max() + 1.0
-    for moved, tolerance in ((x + rng(7).uniform(-2.0, 2.0, (1, x.shape[1])), 1e-6), (2.0 * x, 1e-3)):
-        value = student.call("batchnorm_forward", moved, gamma, beta, dict(param)).value
-        try:
-            got = plain_array(result_tuple(value, "batchnorm_forward", 2)[0], "", shape=x.shape)
-        except CheckFailed:
-            return False
-        if not np.abs(got - out).max() <= tolerance * scale:
-            return False
-    return True
+    def out_of(moved):
+        return result_tuple(student.call("batchnorm_forward", moved, gamma, beta, dict(param)).value,
+                            "batchnorm_forward", 2)[0]
+    return unchanged_by(out_of, out, [(x + rng(7).uniform(-2.0, 2.0, (1, x.shape[1])), 1e-6), (2.0 * x, 1e-3)])
 
 
 class _OwnForward:
