@@ -240,8 +240,8 @@ def assert_normalizes(out_of, x, what):
     out = out_of(x)
     if not any(close(out_of(moved), out, rtol=1e-3, atol=1e-6) for moved in (x + 3.0, 2.0 * x)):
         raise CheckFailed(f"{what} changes both when a constant is added to all of x and when x is doubled, which no "
-                          "normalization does (it subtracts a mean or divides by a spread); it has not been "
-                          "computed yet.", cause=f"{what} does not normalize")
+                          "normalization does (it subtracts a mean or divides by a spread), so what the forward "
+                          "leaves alone earns nothing yet.", cause=f"{what} does not normalize")
 
 
 def result_tuple(value, function, length):
